@@ -1,0 +1,118 @@
+package workloads
+
+import (
+	"fmt"
+
+	"github.com/concbench/concbench/params"
+)
+
+// The CPU workloads. Default sizes aim at 20-100 ms of scalar work a round on
+// this project's 2-core VM, so a cell is long enough to time and short enough
+// that make bench interleaves many rounds.
+
+func init() {
+	Register(&Definition{
+		Name:    "noop",
+		Summary: "empty tasks: each strategy's per-task overhead (spawn, hand-off)",
+		Class:   ClassCPU,
+		Params:  []params.Spec{params.Int("tasks", 100000, 1, 1<<24, "number of tasks")},
+		Quick:   params.Values{"tasks": "20000"},
+		build: func(p params.Set) (*Spec, error) {
+			return &Spec{Tasks: oneStepTasks(p.Int("tasks"), func(int) Step {
+				return Step{Kind: StepCompute, Kernel: KernelNoop}
+			})}, nil
+		},
+	})
+	Register(&Definition{
+		Name:    "dot",
+		Summary: "float32 dot products over chunks of two shared arrays (in cache, or span=32Mi for 256 MiB out of cache)",
+		Class:   ClassCPU,
+		Params: []params.Spec{
+			params.Int("tasks", 16384, 1, 1<<24, "number of tasks (one dot product each)"),
+			params.Int("size", 4096, 1, maxDotSize, "floats per task"),
+			// 64 Ki floats: two 256 KiB arrays, inside L2 of the VMs we run on.
+			params.Int("span", 65536, 1, 1<<28, "floats in each shared array; task i reads chunk i mod (span/size)"),
+		},
+		Quick: params.Values{"tasks": "4096"},
+		build: buildDot,
+	})
+	Register(&Definition{
+		Name:    "mandelbrot",
+		Summary: "escape counts of an image, one row a task: compute-bound, no memory traffic",
+		Class:   ClassCPU,
+		Params: []params.Spec{
+			params.Int("width", 1024, 1, 1<<16, "pixels a row"),
+			params.Int("rows", 512, 1, 1<<16, "rows, one task each"),
+			params.Int("iter", 256, 1, 1<<16, "maximum iterations a pixel"),
+		},
+		Quick: params.Values{"rows": "128"},
+		build: func(p params.Set) (*Spec, error) {
+			w, h := p.Int("width"), p.Int("rows")
+			g := &Mandelbrot{Width: w, Height: h, MaxIter: p.Int("iter"),
+				X0: -2, Y0: -1.25, DX: 3 / float32(w), DY: 2.5 / float32(h)}
+			return &Spec{Input: Input{Mandelbrot: g}, Tasks: oneStepTasks(h, func(i int) Step {
+				return Step{Kind: StepCompute, Kernel: KernelMandelbrot, Lo: i, Hi: i + 1}
+			})}, nil
+		},
+	})
+	Register(&Definition{
+		Name:    "hash",
+		Summary: "FNV-1a of one small message a task, like hashing a session token per request",
+		Class:   ClassCPU,
+		Params: []params.Spec{
+			params.Int("tasks", 100000, 1, 1<<24, "number of tasks (messages)"),
+			params.Int("size", 64, 1, 1<<20, "bytes a message"),
+		},
+		Quick: params.Values{"tasks": "20000"},
+		build: func(p params.Set) (*Spec, error) {
+			n, size := p.Int("tasks"), p.Int("size")
+			if n*size > 1<<30 {
+				return nil, fmt.Errorf("tasks×size = %d bytes: more than 1 GiB of messages", n*size)
+			}
+			msgs := make([]byte, 0, n*size)
+			for i := 0; i < n; i++ {
+				msgs = AppendValue(msgs, fmt.Sprintf("token:%d", i), size)
+			}
+			return &Spec{Input: Input{Messages: msgs, MessageSize: size}, Tasks: oneStepTasks(n, func(i int) Step {
+				return Step{Kind: StepCompute, Kernel: KernelHash, Lo: i, Hi: i + 1}
+			})}, nil
+		},
+	})
+}
+
+// maxDotSize keeps every partial sum of a chunk exact in float32: products
+// are multiples of 1/64 below 1, so a chunk's sum stays under
+// maxDotSize·49/64 < 2^18, where float32 still resolves 1/64.
+const maxDotSize = 1 << 18
+
+func buildDot(p params.Set) (*Spec, error) {
+	n, size, span := p.Int("tasks"), p.Int("size"), p.Int("span")
+	if span < size {
+		return nil, fmt.Errorf("span=%d is smaller than size=%d", span, size)
+	}
+	a, b := make([]float32, span), make([]float32, span)
+	// Multiples of 1/8 in [0, 1): exact products and sums (see Kernels.Dot).
+	x := uint64(0x2545f4914f6cdd1d)
+	for i := range a {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		a[i] = float32(x&7) / 8
+		b[i] = float32(x>>3&7) / 8
+	}
+	chunks := span / size
+	return &Spec{Input: Input{A: a, B: b}, Tolerance: 1e-6, Tasks: oneStepTasks(n, func(i int) Step {
+		lo := (i % chunks) * size
+		return Step{Kind: StepCompute, Kernel: KernelDot, Lo: lo, Hi: lo + size}
+	})}, nil
+}
+
+func oneStepTasks(n int, step func(i int) Step) []Task {
+	steps := make([]Step, n)
+	tasks := make([]Task, n)
+	for i := range tasks {
+		steps[i] = step(i)
+		tasks[i].Steps = steps[i : i+1 : i+1]
+	}
+	return tasks
+}

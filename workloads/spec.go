@@ -1,0 +1,198 @@
+package workloads
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/concbench/concbench/params"
+)
+
+// StepKind says what a step does.
+type StepKind uint8
+
+const (
+	// StepCompute runs a CPU kernel over part of the shared input.
+	StepCompute StepKind = iota
+	// StepFetch is one request/response round trip (RESP GET) to a backend.
+	StepFetch
+)
+
+// Kernel names the CPU kernel of a compute step.
+type Kernel uint8
+
+const (
+	KernelNoop       Kernel = iota // folds the task index: per-task overhead only
+	KernelDot                      // Input.A[Lo:Hi] · Input.B[Lo:Hi]
+	KernelMandelbrot               // row Lo of Input.Mandelbrot
+	KernelHash                     // FNV-1a of message Lo of Input.Messages
+	KernelRender                   // builds a response page from the task's replies and hashes it
+	KernelBurst                    // Lo chained FNV-1a rounds over a 4 KiB block: a calibrated CPU burst
+)
+
+var kernelNames = [...]string{"noop", "dot", "mandelbrot", "hash", "render", "burst"}
+
+func (k Kernel) String() string {
+	if int(k) < len(kernelNames) {
+		return kernelNames[k]
+	}
+	return fmt.Sprintf("kernel(%d)", k)
+}
+
+// Step is one unit of a task.
+type Step struct {
+	Kind   StepKind
+	Kernel Kernel // compute steps
+	Lo, Hi int    // compute steps: the kernel's range (see the Kernel constants)
+
+	Backend int    // fetch steps: which backend instance (index into the harness's addresses)
+	Key     string // fetch steps: the key; empty when KeyFromReply
+	// KeyFromReply makes the key depend on the previous fetch's reply
+	// ([DependentKey]): the strategy cannot issue this step before that
+	// reply has arrived.
+	KeyFromReply bool
+}
+
+// Task is one unit of work: steps executed in order.
+type Task struct {
+	Steps []Step
+}
+
+// Input is the data shared by all tasks, read-only while a cell runs.
+type Input struct {
+	A, B        []float32   // dot
+	Mandelbrot  *Mandelbrot // mandelbrot
+	Messages    []byte      // hash: message i is Messages[i*MessageSize:(i+1)*MessageSize]
+	MessageSize int
+}
+
+// Message returns message i of the hash workload.
+func (in *Input) Message(i int) []byte {
+	return in.Messages[i*in.MessageSize : (i+1)*in.MessageSize]
+}
+
+// Backend describes the backend a spec's fetch steps need.
+type Backend struct {
+	Instances int           // distinct backend servers addressed by Step.Backend (0: no I/O)
+	ValueSize int           // bytes in every value
+	Latency   time.Duration // injected latency per request on the built-in backend
+}
+
+// Spec is a built workload: identical input for every strategy.
+type Spec struct {
+	Workload string
+	Params   params.Set // resolved, in declared order; part of the cell name
+	Tasks    []Task
+	Input    Input
+	Backend  Backend
+
+	// Tolerance is the relative tolerance for Result.Value. The dot
+	// workload's inputs make every sum exact (see Kernels.Dot), so the
+	// tolerance is a stated safety margin, not slack a strategy lives on.
+	Tolerance float64
+	// Reference holds the scalar reference result of every task.
+	Reference []Result
+	// ReferenceTime is the wall time of the scalar reference on one core,
+	// measured when the spec was built (a second, warm pass): the basis of
+	// the CPU bound.
+	ReferenceTime time.Duration
+	// Notes are facts about this build worth recording with the run (for
+	// example a calibration), as "key: value" file configuration.
+	Notes []params.KV
+}
+
+// Fetches returns the number of fetch steps over all tasks.
+func (s *Spec) Fetches() int {
+	n := 0
+	for _, t := range s.Tasks {
+		for _, st := range t.Steps {
+			if st.Kind == StepFetch {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// MaxFetchesPerTask returns the longest chain of fetch steps in one task.
+func (s *Spec) MaxFetchesPerTask() int {
+	most := 0
+	for _, t := range s.Tasks {
+		n := 0
+		for _, st := range t.Steps {
+			if st.Kind == StepFetch {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// Result is what one task produces.
+type Result struct {
+	Sum   uint64  // folded checksums of replies and integer kernel outputs
+	Value float64 // sum of float kernel outputs (dot)
+}
+
+// ErrWrongResult is wrapped by Check when a task's result is not the reference.
+var ErrWrongResult = fmt.Errorf("result differs from the scalar reference")
+
+// Check compares the result of task i with the reference.
+func (s *Spec) Check(i int, r Result) error {
+	ref := s.Reference[i]
+	if r.Sum != ref.Sum {
+		return fmt.Errorf("task %d: %w: sum %#x, want %#x", i, ErrWrongResult, r.Sum, ref.Sum)
+	}
+	if !closeEnough(r.Value, ref.Value, s.Tolerance) {
+		return fmt.Errorf("task %d: %w: value %g, want %g (relative tolerance %g)", i, ErrWrongResult, r.Value, ref.Value, s.Tolerance)
+	}
+	return nil
+}
+
+func closeEnough(got, want, tol float64) bool {
+	if got == want {
+		return true
+	}
+	return math.Abs(got-want) <= tol*math.Max(math.Abs(got), math.Abs(want))
+}
+
+// Digest folds the results of all tasks, in task order, into one value for
+// display. Equality of digests is implied by equality of every task result,
+// which is what the harness checks.
+func Digest(results []Result) uint64 {
+	h := FNVOffset
+	for _, r := range results {
+		h = mix(h, r.Sum)
+		h = mix(h, math.Float64bits(float32Round(r.Value)))
+	}
+	return h
+}
+
+// float32Round drops float64 bits below float32 precision so that values
+// within the dot workload's tolerance digest alike.
+func float32Round(v float64) float64 { return float64(float32(v)) }
+
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= FNVPrime
+	return h ^ h>>29
+}
+
+// measureReference computes the reference results (also warming caches and
+// pages) and then times a second pass.
+func (s *Spec) measureReference() error {
+	s.Reference = make([]Result, len(s.Tasks))
+	for pass := 0; pass < 2; pass++ {
+		start := time.Now()
+		for i := range s.Tasks {
+			r, err := s.RunTask(i, Scalar, nil)
+			if err != nil {
+				return fmt.Errorf("%s: reference task %d: %w", s.Workload, i, err)
+			}
+			s.Reference[i] = r
+		}
+		s.ReferenceTime = time.Since(start)
+	}
+	return nil
+}
