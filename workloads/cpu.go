@@ -15,8 +15,10 @@ func init() {
 		Name:    "noop",
 		Summary: "empty tasks: each strategy's per-task overhead (spawn, hand-off)",
 		Class:   ClassCPU,
-		Params:  []params.Spec{params.Int("tasks", 100000, 1, 1<<24, "number of tasks")},
-		Quick:   params.Values{"tasks": "20000"},
+		// 20k tasks: enough to time a goroutine spawn (about 1 µs) and few
+		// enough that a thread per task (about 75 µs here) stays short.
+		Params: []params.Spec{params.Int("tasks", 20000, 1, 1<<24, "number of tasks")},
+		Quick:  params.Values{"tasks": "5000"},
 		build: func(p params.Set) (*Spec, error) {
 			return &Spec{Tasks: oneStepTasks(p.Int("tasks"), func(int) Step {
 				return Step{Kind: StepCompute, Kernel: KernelNoop}
@@ -33,8 +35,11 @@ func init() {
 			// 64 Ki floats: two 256 KiB arrays, inside L2 of the VMs we run on.
 			params.Int("span", 65536, 1, 1<<28, "floats in each shared array; task i reads chunk i mod (span/size)"),
 		},
-		Quick: params.Values{"tasks": "4096"},
-		build: buildDot,
+		// The second span is 2 × 128 MiB: out of every cache, so the
+		// kernel runs at memory bandwidth.
+		Matrix: params.Values{"span": "64Ki,32Mi"},
+		Quick:  params.Values{"tasks": "4096"},
+		build:  buildDot,
 	})
 	Register(&Definition{
 		Name:    "mandelbrot",
@@ -60,10 +65,10 @@ func init() {
 		Summary: "FNV-1a of one small message a task, like hashing a session token per request",
 		Class:   ClassCPU,
 		Params: []params.Spec{
-			params.Int("tasks", 100000, 1, 1<<24, "number of tasks (messages)"),
+			params.Int("tasks", 20000, 1, 1<<24, "number of tasks (messages)"),
 			params.Int("size", 64, 1, 1<<20, "bytes a message"),
 		},
-		Quick: params.Values{"tasks": "20000"},
+		Quick: params.Values{"tasks": "5000"},
 		build: func(p params.Set) (*Spec, error) {
 			n, size := p.Int("tasks"), p.Int("size")
 			if n*size > 1<<30 {

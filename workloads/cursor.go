@@ -121,3 +121,27 @@ func (s *Spec) RunTask(i int, k Kernels, f Fetcher) (Result, error) {
 	}
 	return c.res, nil
 }
+
+// Keys returns every key the tasks fetch, dependent keys included, once
+// each, in the order the reference run first fetches them. A loader for a
+// real Redis stores Value(key, size) under each.
+func (s *Spec) Keys() []string {
+	seen := map[string]bool{}
+	var keys []string
+	for i := range s.Tasks {
+		c := s.Cursor(i)
+		for !c.Done() {
+			if c.Step().Kind == StepCompute {
+				c.step++ // keys never depend on kernel output
+				continue
+			}
+			k := c.Key()
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+			_ = c.Fetched(Value(k, s.Backend.ValueSize)) // a locally made value always has the right size
+		}
+	}
+	return keys
+}

@@ -27,9 +27,11 @@ type Definition struct {
 	Summary string
 	Class   Class
 	Params  []params.Spec
-	// Quick are parameter values for a quick run (make bench-quick); they
-	// override defaults the same way user values do.
-	Quick params.Values
+	// Matrix are the parameter values of the default matrix (make bench),
+	// sweeps included ("cpu=0,50us,500us"); Quick are those of the quick
+	// matrix (make bench-quick). Both override defaults as user values do,
+	// and a user's value for the same parameter overrides them.
+	Matrix, Quick params.Values
 	// build makes the tasks and input from resolved parameters; Build adds
 	// the reference results.
 	build func(p params.Set) (*Spec, error)

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/concbench/concbench/results"
+)
+
+const reportUsage = `Usage: concbench report [flags] [RUN]
+
+Prints the tables of a run: one per workload and unit, strategies as columns,
+median ± 95% confidence interval over the counted rounds, speedup against
+blocking, and a geomean row, computed like benchstat. RUN is a run folder or a
+bench.txt file (default: out/latest). Failed cells show as FAILED and are
+listed with their reasons.
+
+Examples:
+  concbench report
+  concbench report --format markdown out/20261123-131900 > results.md
+  concbench report --units all out/latest/bench.txt
+
+Flags:
+`
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "text, markdown or csv")
+	units := fs.String("units", "", "comma-separated units to show, or 'all' (default: the main ones)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, reportUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d)\n", fs.NArg())
+		return exitUsage
+	}
+	path := filepath.Join("out", "latest")
+	if fs.NArg() == 1 {
+		path = fs.Arg(0)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "bench.txt")
+	}
+	return printReport(stdout, stderr, path, *format, splitList(*units))
+}
+
+// printTables renders the tables of a finished run.
+func printTables(stdout, stderr io.Writer, path, format string) int {
+	return printReport(stdout, stderr, path, format, nil)
+}
+
+func printReport(stdout, stderr io.Writer, path, format string, units []string) int {
+	set, err := results.Read(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
+	f, err := results.ParseFormat(format)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: --format: %v\n", err)
+		return exitUsage
+	}
+	opts := results.Options{Format: f, Units: units}
+	if len(units) == 1 && units[0] == "all" {
+		opts = results.Options{Format: f, AllUnits: true}
+	}
+	if err := results.WriteTables(stdout, set, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}

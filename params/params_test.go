@@ -1,0 +1,80 @@
+package params
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	specs := []Spec{
+		Int("tasks", 1000, 1, 1<<20, "tasks"),
+		Duration("latency", time.Millisecond, 0, time.Second, "latency"),
+		Switch("offload", false, "offload"),
+		Enum("mode", "a", []string{"a", "b"}, "mode"),
+	}
+	tests := []struct {
+		name    string
+		values  Values
+		want    string
+		wantErr error
+	}{
+		{"defaults", nil, "tasks=1000/latency=1ms/offload=off/mode=a", nil},
+		{"suffixes", Values{"tasks": "4Ki", "latency": "500us"}, "tasks=4096/latency=500us/offload=off/mode=a", nil},
+		{"k suffix", Values{"tasks": "2k"}, "tasks=2000/latency=1ms/offload=off/mode=a", nil},
+		{"canonical duration", Values{"latency": "0.5ms"}, "tasks=1000/latency=500us/offload=off/mode=a", nil},
+		{"unknown name", Values{"task": "1"}, "", ErrUnknown},
+		{"not an int", Values{"tasks": "many"}, "", ErrInvalid},
+		{"out of range", Values{"tasks": "0"}, "", ErrInvalid},
+		{"bad duration", Values{"latency": "fast"}, "", ErrInvalid},
+		{"duration too large", Values{"latency": "2s"}, "", ErrInvalid},
+		{"bad switch", Values{"offload": "yes"}, "", ErrInvalid},
+		{"bad enum", Values{"mode": "c"}, "", ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := Resolve(specs, tt.values)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Resolve(%v) error = %v, want %v", tt.values, err, tt.wantErr)
+			}
+			if err == nil && set.String() != tt.want {
+				t.Errorf("Resolve(%v) = %s, want %s", tt.values, set, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveErrorNamesTheProblem(t *testing.T) {
+	t.Parallel()
+	_, err := Resolve([]Spec{Int("tasks", 1, 1, 10, "")}, Values{"tasks": "11"})
+	if err == nil || err.Error() != `invalid parameter value: tasks="11": must be between 1 and 10` {
+		t.Fatalf("error = %v", err)
+	}
+	_, err = Resolve([]Spec{Int("tasks", 1, 1, 10, "")}, Values{"size": "1"})
+	if err == nil || err.Error() != `unknown parameter "size" (valid: tasks)` {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestSetAccessors(t *testing.T) {
+	t.Parallel()
+	set := Set{{"n", "42"}, {"d", "1ms"}, {"b", "on"}}
+	if set.Int("n") != 42 || set.Duration("d") != time.Millisecond || !set.Bool("b") || set.Get("x") != "" {
+		t.Fatalf("accessors wrong on %v", set)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	t.Parallel()
+	got := Expand(Values{"b": "1,2", "a": "x, y"})
+	want := []Values{{"a": "x", "b": "1"}, {"a": "y", "b": "1"}, {"a": "x", "b": "2"}, {"a": "y", "b": "2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Expand = %v, want %v", got, want)
+	}
+	if got := Expand(nil); len(got) != 1 || len(got[0]) != 0 {
+		t.Fatalf("Expand(nil) = %v, want one empty set", got)
+	}
+}

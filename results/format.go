@@ -1,0 +1,123 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+)
+
+// Format selects how WriteTables writes tables.
+type Format int
+
+const (
+	// Text draws tables with Unicode box-drawing lines, for terminals.
+	Text Format = iota
+	// ASCII draws tables with plain ASCII lines (+, -, |), for logs
+	// and terminals without Unicode.
+	ASCII
+	// Markdown writes GitHub-flavored Markdown tables, for reports.
+	Markdown
+	// CSV writes one record per cell, with every figure unscaled, for
+	// spreadsheets and scripts.
+	CSV
+)
+
+var formatNames = []string{Text: "text", ASCII: "ascii", Markdown: "markdown", CSV: "csv"}
+
+// String returns the name that ParseFormat accepts.
+func (f Format) String() string {
+	if f >= 0 && int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ParseFormat returns the Format named by a --format flag: text, ascii,
+// markdown (or md) or csv.
+func ParseFormat(name string) (Format, error) {
+	switch strings.ToLower(name) {
+	case "md":
+		return Markdown, nil
+	}
+	for f, n := range formatNames {
+		if strings.EqualFold(name, n) {
+			return Format(f), nil
+		}
+	}
+	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown or csv)", name)
+}
+
+// The texts of a table's cells, as benchstat prints them.
+
+// failedText stands in a failed cell's value.
+const failedText = "FAILED"
+
+// rowScaler returns one scaler for the values of row r, so that they
+// line up with the same prefix, as benchstat does.
+func (t *Table) rowScaler(r int) benchunit.Scaler {
+	var centers []float64
+	for _, c := range t.Cells[r] {
+		if c != nil && !c.Failed() {
+			centers = append(centers, c.Summary.Center)
+		}
+	}
+	return benchunit.CommonScale(centers, benchunit.ClassOf(t.Unit))
+}
+
+// valueText formats a cell as "155.0µ ± 2%".
+func valueText(c *Cell, scaler benchunit.Scaler) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Failed():
+		return failedText
+	}
+	return scaler.Format(c.Summary.Center) + " ± " + c.Summary.PctRangeString()
+}
+
+// comparisonText formats a cell against its baseline as
+// "1.94× -48.39% (p=0.002 n=6)", or "1.01× ~ (p=0.310 n=6)" when the
+// difference may be noise. The speedup is left out for units without a
+// direction.
+func (t *Table) comparisonText(c *Cell) string {
+	if c == nil || c.Failed() || c.Baseline == nil {
+		return ""
+	}
+	var parts []string
+	if s, ok := t.Speedup(c); ok {
+		parts = append(parts, speedupText(s))
+	}
+	parts = append(parts,
+		c.Comparison.FormatDelta(c.Baseline.Summary.Center, c.Summary.Center),
+		"("+c.Comparison.String()+")")
+	return strings.Join(parts, " ")
+}
+
+// geomeanText formats column col of the geomean row.
+func (t *Table) geomeanText(col int) string {
+	s := t.Geomean[col]
+	if !s.HasCenter {
+		return ""
+	}
+	return benchunit.Scale(s.Center, benchunit.ClassOf(t.Unit))
+}
+
+// geomeanComparisonText formats the geomean ratio of column col to the
+// baseline as "1.94× -48.39%", or "?" where it cannot be computed.
+func (t *Table) geomeanComparisonText(col int) string {
+	s := t.Geomean[col]
+	if !s.HasRatio {
+		return "?"
+	}
+	delta := fmt.Sprintf("%+.2f%%", (s.Ratio-1)*100)
+	if sp, ok := t.GeomeanSpeedup(col); ok {
+		return speedupText(sp) + " " + delta
+	}
+	return delta
+}
+
+// speedupText formats a speedup as "1.94×".
+func speedupText(s float64) string {
+	return fmt.Sprintf("%.2f×", s)
+}

@@ -1,0 +1,57 @@
+package results
+
+import "golang.org/x/perf/benchmath"
+
+// Options control which tables are built and how they are written. The
+// zero Options give benchstat's statistics (95% confidence, α = 0.05)
+// over DefaultUnits, compared against the blocking strategy, as text.
+type Options struct {
+	// Units lists the units to tabulate, in order. Nil means
+	// DefaultUnits; units that no result measured are skipped.
+	Units []string
+
+	// AllUnits tabulates every measured unit, in the order first
+	// measured, and overrides Units.
+	AllUnits bool
+
+	// Baseline names the strategy column that others are compared
+	// against. Empty means "blocking", or the first column of a table
+	// that has no blocking column.
+	Baseline string
+
+	// Confidence is the confidence level of the intervals. Zero means
+	// 0.95, benchstat's default.
+	Confidence float64
+
+	// Alpha is the significance level below which a difference is
+	// reported rather than shown as "~". Zero means benchstat's 0.05.
+	Alpha float64
+
+	// Format selects the output of WriteTables. The zero Format is Text.
+	Format Format
+}
+
+// DefaultBaseline is the strategy that others are compared against.
+const DefaultBaseline = "blocking"
+
+func (o Options) confidence() float64 {
+	if o.Confidence == 0 {
+		return 0.95
+	}
+	return o.Confidence
+}
+
+func (o Options) thresholds() *benchmath.Thresholds {
+	t := benchmath.DefaultThresholds
+	if o.Alpha != 0 {
+		t.CompareAlpha = o.Alpha
+	}
+	return &t
+}
+
+func (o Options) baseline() string {
+	if o.Baseline == "" {
+		return DefaultBaseline
+	}
+	return o.Baseline
+}

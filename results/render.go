@@ -1,0 +1,212 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// WriteTables writes the summary lines, the tables and the failures of
+// set to w in opts.Format.
+func WriteTables(w io.Writer, set *Set, opts Options) error {
+	tables := set.Tables(opts)
+	if opts.Format == CSV {
+		return writeCSV(w, tables)
+	}
+	p := &printer{w: w, format: opts.Format}
+	for _, win := range Winners(tables) {
+		p.line(p.bullet() + win.String())
+	}
+	for _, t := range tables {
+		p.line("")
+		p.table(t)
+	}
+	if len(set.Failures) > 0 {
+		p.line("")
+		p.line(p.heading("Failed cells"))
+		for _, f := range set.Failures {
+			p.line(p.bullet() + f.Name + ": " + strings.ReplaceAll(f.Reason, "\n", "; "))
+		}
+	}
+	if p.err != nil {
+		return fmt.Errorf("results: write tables: %w", p.err)
+	}
+	return nil
+}
+
+// A printer writes text or Markdown, remembering the first error so that
+// callers can write a whole report and check once.
+type printer struct {
+	w      io.Writer
+	format Format
+	err    error
+}
+
+func (p *printer) line(s string) {
+	if p.err == nil {
+		_, p.err = io.WriteString(p.w, s+"\n")
+	}
+}
+
+func (p *printer) bullet() string {
+	if p.format == Markdown {
+		return "- "
+	}
+	return ""
+}
+
+func (p *printer) heading(s string) string {
+	if p.format == Markdown {
+		return "### " + s
+	}
+	return s + ":"
+}
+
+// table writes one table: a title, the grid, then numbered notes for
+// the warnings that the grid marks with superscripts.
+func (p *printer) table(t *Table) {
+	base := "(none)"
+	if len(t.Columns) > 0 {
+		base = t.Columns[0]
+	}
+	title := fmt.Sprintf("%s · %s (%s) · median ± %.0f%% CI · vs %s",
+		t.Workload, t.Unit, t.Better, 100*t.Confidence, base)
+	if p.format == Markdown {
+		p.line("### " + title)
+		p.line("")
+	} else {
+		p.line(title)
+	}
+
+	var notes footnotes
+	header := []string{t.Workload}
+	aligns := []tw.Align{tw.AlignLeft}
+	for j, col := range t.Columns {
+		header, aligns = append(header, col), append(aligns, tw.AlignRight)
+		if j > 0 {
+			header, aligns = append(header, "vs "+base), append(aligns, tw.AlignRight)
+		}
+	}
+	var body [][]string
+	for i, label := range t.Rows {
+		scaler := t.rowScaler(i)
+		row := []string{label}
+		for j, c := range t.Cells[i] {
+			text := valueText(c, scaler)
+			if c != nil {
+				text += notes.mark(c.Warnings)
+			}
+			row = append(row, text)
+			if j > 0 {
+				row = append(row, t.comparisonText(c))
+			}
+		}
+		body = append(body, row)
+	}
+	// As benchstat, a geomean of one row would only repeat it.
+	if len(t.Rows) > 1 {
+		row := []string{"geomean"}
+		for j := range t.Columns {
+			// A column of failures has nothing to summarize;
+			// benchstat's warnings about that would be noise.
+			if onlyFailures(t, j) {
+				row = append(row, "")
+				if j > 0 {
+					row = append(row, "")
+				}
+				continue
+			}
+			row = append(row, t.geomeanText(j)+notes.mark(t.Geomean[j].Warnings))
+			if j > 0 {
+				row = append(row, t.geomeanComparisonText(j))
+			}
+		}
+		body = append(body, row)
+	}
+
+	if p.err == nil {
+		p.err = p.grid(header, aligns, body)
+	}
+	for i, n := range notes.list {
+		p.line(p.bullet() + superscript(i+1) + " " + n)
+	}
+}
+
+// grid renders rows with tablewriter in the printer's format.
+func (p *printer) grid(header []string, aligns []tw.Align, body [][]string) error {
+	var r tw.Renderer
+	switch p.format {
+	case Markdown:
+		r = renderer.NewMarkdown()
+	case ASCII:
+		r = renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})
+	default:
+		r = renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})
+	}
+	cells := tw.CellConfig{
+		Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone, AutoFormat: tw.Off},
+		Alignment:  tw.CellAlignment{PerColumn: aligns},
+		Padding:    tw.CellPadding{Global: tw.PaddingDefault},
+	}
+	table := tablewriter.NewTable(p.w,
+		tablewriter.WithRenderer(r),
+		tablewriter.WithHeaderConfig(cells),
+		tablewriter.WithRowConfig(cells),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	table.Header(header)
+	for _, row := range body {
+		if err := table.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := table.Render(); err != nil {
+		return errors.Join(errors.New("render"), err)
+	}
+	return nil
+}
+
+// footnotes numbers distinct warnings in order of first mention.
+type footnotes struct {
+	list  []string
+	index map[string]int
+}
+
+// mark returns " ¹ ²" for the given warnings, numbering new ones.
+func (n *footnotes) mark(warnings []error) string {
+	var marks []string
+	for _, w := range warnings {
+		msg := w.Error()
+		i, ok := n.index[msg]
+		if !ok {
+			if n.index == nil {
+				n.index = make(map[string]int)
+			}
+			n.list = append(n.list, msg)
+			i = len(n.list)
+			n.index[msg] = i
+		}
+		marks = append(marks, superscript(i))
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return " " + strings.Join(marks, " ")
+}
+
+// superscript writes i in superscript digits, as benchstat's footnotes.
+func superscript(i int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	runes := []rune(digits)
+	s := fmt.Sprint(i)
+	var b strings.Builder
+	for _, d := range s {
+		b.WriteRune(runes[d-'0'])
+	}
+	return b.String()
+}

@@ -1,0 +1,26 @@
+// Package strategies defines how a concurrency strategy runs a workload, the
+// registry of strategies, and the four plain Go strategies:
+//
+//   - blocking: one task after another on the calling goroutine, one
+//     connection per backend, synchronous I/O (`db.write(); print('Finished')`).
+//   - threads: an OS thread per task (a goroutine locked to a fresh thread
+//     that exits with it), at most max at once: thread-per-request.
+//   - goroutines: a goroutine per task, connections from a bounded pool: the
+//     gevent/greenlet model.
+//   - pool: N long-lived workers fed from a channel, each with its own
+//     connections: thread pools, run_in_executor.
+//
+// Sub-packages add the reactor (an epoll loop) and simd (vector kernels and
+// lockstep batches). Every strategy runs the same [workloads.Spec] and records
+// one [Outcome] a task through [Job.Finish] (usually via [Job.RunTask]); the
+// harness checks each result against the reference.
+//
+// A strategy does its setup (dialling connections, starting workers) first,
+// then calls [Job.Begin]; the harness times from Begin to the last task's
+// Finish, so setup and teardown are outside the measured wall time.
+//
+//	def, _ := strategies.Lookup("pool")
+//	s, _ := def.New(params.Values{"workers": "8"})
+//	job := strategies.NewJob(spec, nil, time.Second)
+//	err := s.Run(ctx, job)
+package strategies

@@ -1,0 +1,79 @@
+package strategies
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/workloads"
+)
+
+func init() {
+	Register(&Definition{
+		Name:    "pool",
+		Summary: "N long-lived workers fed from a channel, each with its own connections (thread pools)",
+		Params: []params.Spec{
+			// 0 means 4×GOMAXPROCS: enough workers that while some wait on
+			// I/O the others keep every core busy, and few enough that
+			// CPU-bound work is not split into needless hand-offs. It is the
+			// usual default of worker pools sized for mixed work.
+			params.Int("workers", 0, 0, 1<<14, "workers (0: 4×GOMAXPROCS)"),
+		},
+		Make: func(p params.Set) (Strategy, error) { return pool{workers: p.Int("workers")}, nil },
+	})
+}
+
+type pool struct{ workers int }
+
+func (p pool) size() int {
+	if p.workers > 0 {
+		return p.workers
+	}
+	return 4 * runtime.GOMAXPROCS(0)
+}
+
+func (p pool) Concurrency(spec *workloads.Spec) Concurrency {
+	n := min(p.size(), len(spec.Tasks))
+	return Concurrency{Cores: min(n, runtime.GOMAXPROCS(0)), InFlight: n}
+}
+
+func (p pool) Run(ctx context.Context, job *Job) error {
+	n := min(p.size(), job.Tasks())
+	conns := make([]*Conns, n)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	for w := range conns {
+		c, err := job.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		conns[w] = c
+	}
+	// Buffered to the task count so the feeder never waits on slow workers
+	// (its sends are not part of any task's latency).
+	tasks := make(chan int, job.Tasks())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for w := range n {
+		wg.Go(func() {
+			for i := range tasks {
+				if ctx.Err() != nil {
+					continue // drain: cancelled tasks stay unrecorded (not run)
+				}
+				job.RunTask(i, workloads.Scalar, conns[w])
+			}
+		})
+	}
+	job.Begin()
+	for i := range job.Tasks() {
+		tasks <- i
+	}
+	close(tasks)
+	return nil
+}

@@ -1,0 +1,124 @@
+package strategies
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/concbench/concbench/params"
+)
+
+// ErrUnknownStrategy is wrapped by Lookup for a name no strategy has.
+var ErrUnknownStrategy = errors.New("unknown strategy")
+
+// ErrUnavailable is wrapped by errors for strategies that cannot run here.
+var ErrUnavailable = errors.New("strategy unavailable")
+
+// Definition describes a strategy and makes instances of it.
+type Definition struct {
+	Name    string
+	Summary string
+	Params  []params.Spec
+	// Available reports why the strategy cannot run on this machine, or
+	// nil. Nil means always available.
+	Available func() error
+	// Make builds an instance from resolved parameters.
+	Make func(p params.Set) (Strategy, error)
+}
+
+// New resolves v against the strategy's parameters and builds an instance.
+func (d *Definition) New(v params.Values) (Strategy, params.Set, error) {
+	if err := d.CheckAvailable(); err != nil {
+		return nil, nil, err
+	}
+	set, err := params.Resolve(d.Params, v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("strategy %s: %w", d.Name, err)
+	}
+	s, err := d.Make(set)
+	if err != nil {
+		return nil, nil, fmt.Errorf("strategy %s: %w", d.Name, err)
+	}
+	return s, set, nil
+}
+
+// CheckAvailable returns nil or an error wrapping ErrUnavailable that says why.
+func (d *Definition) CheckAvailable() error {
+	if d.Available == nil {
+		return nil
+	}
+	if err := d.Available(); err != nil {
+		return fmt.Errorf("strategy %s: %w: %v", d.Name, ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Label renders a strategy with its parameters as it appears in a cell name:
+// "blocking", "pool(workers=8)". The parameters are folded into one name
+// element so that benchstat's -col /strategy puts every strategy in the
+// same row, whatever its parameters.
+func Label(name string, set params.Set) string {
+	if len(set) == 0 {
+		return name
+	}
+	parts := make([]string, len(set))
+	for i, kv := range set {
+		parts[i] = kv.Name + "=" + kv.Value
+	}
+	return name + "(" + strings.Join(parts, ",") + ")"
+}
+
+var registry = map[string]*Definition{}
+
+// Register adds a strategy; a duplicate name panics (registration happens in
+// init functions, where a duplicate is a programming error).
+func Register(d *Definition) {
+	if _, dup := registry[d.Name]; dup {
+		panic("strategies: duplicate strategy " + d.Name)
+	}
+	registry[d.Name] = d
+}
+
+// Lookup returns the strategy called name, or an error listing valid names.
+func Lookup(name string) (*Definition, error) {
+	if d, ok := registry[name]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownStrategy, name, strings.Join(Names(), ", "))
+}
+
+// All returns every registered strategy in the order users read them:
+// the four plain models first, then the rest by name.
+func All() []*Definition {
+	out := make([]*Definition, 0, len(registry))
+	for _, d := range registry {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(out[i].Name), rank(out[j].Name)
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func rank(name string) int {
+	for i, n := range []string{"blocking", "threads", "goroutines", "pool", "reactor", "simd"} {
+		if n == name {
+			return i
+		}
+	}
+	return 100
+}
+
+// Names returns the names of every registered strategy, in All's order.
+func Names() []string {
+	var names []string
+	for _, d := range All() {
+		names = append(names, d.Name)
+	}
+	return names
+}

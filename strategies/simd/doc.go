@@ -1,0 +1,57 @@
+// Package simd is the data-parallel strategy and its vector kernels: one
+// worker goroutine a core, each advancing a batch of tasks in lockstep, so
+// that the work of many tasks runs as one vector operation or one pipelined
+// network write.
+//
+// # Kernels
+//
+// [Kernels] implements [workloads.Kernels] with the Go 1.26 simd/archsimd
+// package (GOEXPERIMENT=simd, amd64) on one of three paths ([KernelPath]):
+// [AVX512] (16 float32 or 8 uint64 lanes), [AVX2] (8 or 4) and [Scalar]
+// (unrolled Go with independent accumulators, for every other build). The
+// widest path the CPU supports is chosen once at start-up ([Default],
+// [Path]); the environment variable CONCBENCH_SIMD=scalar|avx2|avx512 picks
+// another, so the fallbacks can be run and timed on an AVX-512 machine.
+// Each kernel agrees with the scalar reference in package workloads:
+//
+//   - Dot keeps four vector accumulators (the FMA latency would otherwise
+//     idle the FMA units); on the dot workload's exact inputs its bits equal
+//     the reference, elsewhere it agrees within float32 rounding.
+//   - MandelbrotRow gives each pixel a lane and is bit-identical to the
+//     reference: the same float32 multiplies and adds in the same order,
+//     never fused, a mask retiring escaped lanes, two vectors in flight.
+//   - FNV1a of one message is serial (each byte depends on the previous
+//     product), so it is the scalar loop; [Kernels.FNV1aMany] and
+//     [Kernels.FNV1aSeeded] hash many messages at once, one a lane.
+//
+// Files that use archsimd are built with goexperiment.simd && amd64; each
+// has a fallback twin, so go build ./... works without the experiment.
+//
+// # The strategy
+//
+// The strategy registers as "simd" with parameters batch (tasks advanced in
+// lockstep) and path ("auto" resolves to the path that runs, so the cell
+// name records it: strategy=simd(batch=256,path=avx512)). The tasks are
+// split into one contiguous chunk per core. A worker takes a batch of its
+// chunk and, round after round, moves every unfinished task one step:
+//
+//   - compute steps run on the vector kernels; the hashing steps (hash,
+//     render, burst) of all tasks in the round are hashed together in lanes
+//     (see hashBatch for how a cursor's calls are recorded and replayed);
+//   - fetch steps are grouped by backend and sent as one pipelined
+//     [resp.Client.GetMany] per backend, the backends concurrently; a
+//     dependent key is resolved from the reply folded in the round before.
+//
+// Each task is recorded with [strategies.Job.Finish] as soon as its last
+// step has run; its start is its batch's start, since in lockstep a task
+// waits for its batch. A failed fetch fails only its task; a broken
+// connection is dialled again, and a dead backend costs a bounded number of
+// timeouts. Cancellation is honoured between batches.
+//
+// Using the kernels directly:
+//
+//	k := simd.DefaultKernels() // or simd.NewKernels(simd.Scalar)
+//	d := k.Dot(a, b)
+//	out := make([]uint64, len(msgs))
+//	k.FNV1aMany(workloads.FNVOffset, msgs, out)
+package simd

@@ -1,0 +1,168 @@
+package strategies_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/backend"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var small = map[string]params.Values{
+	"noop":       {"tasks": "300"},
+	"dot":        {"tasks": "64", "size": "100", "span": "1000"},
+	"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
+	"hash":       {"tasks": "200", "size": "13"},
+	"fanout":     {"tasks": "60", "backends": "2", "latency": "0s"},
+	"webrequest": {"tasks": "30", "latency": "100us"},
+	"mixed":      {"tasks": "30", "cpu": "20us", "latency": "0s"},
+}
+
+// plain are the strategies of this package, with parameters that make
+// concurrency visible even on tiny workloads.
+var plain = []struct {
+	name string
+	v    params.Values
+}{
+	{"blocking", nil},
+	{"threads", params.Values{"max": "7"}},
+	{"goroutines", params.Values{"conns": "5"}},
+	{"pool", params.Values{"workers": "3"}},
+	{"pool", nil},
+}
+
+// startBackends starts n in-process backends serving spec's values.
+func startBackends(t *testing.T, spec *workloads.Spec) []string {
+	t.Helper()
+	var addrs []string
+	for i := 0; i < spec.Backend.Instances; i++ {
+		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
+			ValueSize: spec.Backend.ValueSize, Latency: backend.Constant(spec.Backend.Latency)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		addrs = append(addrs, s.Addr())
+	}
+	return addrs
+}
+
+func TestEveryStrategyMatchesTheReferenceOnEveryWorkload(t *testing.T) {
+	for _, wd := range workloads.All() {
+		spec, err := wd.Build(small[wd.Name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs := startBackends(t, spec)
+		for _, sd := range plain {
+			t.Run(wd.Name+"/"+sd.name, func(t *testing.T) {
+				def, err := strategies.Lookup(sd.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, _, err := def.New(sd.v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				job := strategies.NewJob(spec, addrs, 5*time.Second)
+				if err := s.Run(context.Background(), job); err != nil {
+					t.Fatal(err)
+				}
+				for i, o := range job.Outcomes() {
+					if !o.Done {
+						t.Fatalf("task %d not finished", i)
+					}
+					if o.Err != nil {
+						t.Fatalf("task %d: %v", i, o.Err)
+					}
+					if err := spec.Check(i, o.Result); err != nil {
+						t.Fatal(err)
+					}
+					if o.End.Before(o.Start) || o.Start.Before(job.Began()) {
+						t.Fatalf("task %d: times out of order", i)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestFetchErrorsAreCountedNotHidden(t *testing.T) {
+	d, _ := workloads.Lookup("fanout")
+	spec, err := d.Build(params.Values{"tasks": "20", "backends": "1", "latency": "0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
+		ValueSize: spec.Backend.ValueSize + 1}) // every reply one byte too long
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, sd := range plain {
+		def, _ := strategies.Lookup(sd.name)
+		st, _, _ := def.New(sd.v)
+		job := strategies.NewJob(spec, []string{s.Addr()}, time.Second)
+		if err := st.Run(context.Background(), job); err != nil {
+			t.Fatalf("%s: %v", sd.name, err)
+		}
+		for i, o := range job.Outcomes() {
+			if o.Err == nil {
+				t.Fatalf("%s: task %d succeeded on a wrong-sized reply", sd.name, i)
+			}
+		}
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	d, _ := workloads.Lookup("fanout")
+	spec, err := d.Build(params.Values{"tasks": "400", "backends": "1", "latency": "50ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := startBackends(t, spec)
+	for _, sd := range plain {
+		def, _ := strategies.Lookup(sd.name)
+		st, _, _ := def.New(sd.v)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		_ = st.Run(ctx, strategies.NewJob(spec, addrs, time.Second))
+		cancel()
+		// 400 tasks at 50 ms take 20 s one at a time; a strategy that
+		// notices cancellation returns within a request or two.
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("%s: returned %v after cancel", sd.name, el)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	t.Parallel()
+	_, err := strategies.Lookup("nope")
+	if !errors.Is(err, strategies.ErrUnknownStrategy) || !strings.Contains(err.Error(), "blocking, threads, goroutines, pool") {
+		t.Fatalf("Lookup error = %v", err)
+	}
+	def, _ := strategies.Lookup("pool")
+	if _, _, err := def.New(params.Values{"workers": "lots"}); !errors.Is(err, params.ErrInvalid) {
+		t.Fatalf("bad param error = %v", err)
+	}
+	_, set, err := def.New(params.Values{"workers": "8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strategies.Label("pool", set); got != "pool(workers=8)" {
+		t.Fatalf("Label = %q", got)
+	}
+	if got := strategies.Label("blocking", nil); got != "blocking" {
+		t.Fatalf("Label = %q", got)
+	}
+}

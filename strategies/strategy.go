@@ -1,0 +1,115 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/concbench/concbench/workloads"
+)
+
+// Strategy executes every task of a job in its own concurrency model.
+type Strategy interface {
+	// Run executes every task of job and records each with job.Finish before
+	// returning. It returns early only when ctx is cancelled (tasks not run
+	// are then recorded as failed by the harness) or when it cannot run at
+	// all (for example, the backend refuses connections).
+	Run(ctx context.Context, job *Job) error
+	// Concurrency is what the strategy's model allows on spec: the basis of
+	// the cell's bound.
+	Concurrency(spec *workloads.Spec) Concurrency
+}
+
+// Concurrency is how much a strategy can overlap.
+type Concurrency struct {
+	Cores    int // cores its compute can use at once
+	InFlight int // fetches it can have outstanding at once
+}
+
+// ErrPanic is wrapped by the error of a task whose code panicked.
+var ErrPanic = errors.New("task panicked")
+
+// ErrNotRun is recorded for tasks a strategy never finished.
+var ErrNotRun = errors.New("task was not run")
+
+// Outcome is the record of one task.
+type Outcome struct {
+	Start, End time.Time
+	Result     workloads.Result
+	Err        error
+	Done       bool
+}
+
+// Job is one execution of a spec by a strategy: its input and the slots
+// where the tasks' outcomes go.
+type Job struct {
+	Spec         *workloads.Spec
+	Backends     []string      // address of each backend instance, by Step.Backend
+	FetchTimeout time.Duration // per request
+	// OnBegin, when set, is called by Begin (the harness takes its CPU and
+	// allocation snapshots there).
+	OnBegin func()
+
+	beginOnce sync.Once
+	begin     time.Time
+	outcomes  []Outcome
+}
+
+// NewJob returns a job over spec. backends must hold an address for every
+// backend instance the spec's fetch steps use.
+func NewJob(spec *workloads.Spec, backends []string, fetchTimeout time.Duration) *Job {
+	return &Job{Spec: spec, Backends: backends, FetchTimeout: fetchTimeout,
+		outcomes: make([]Outcome, len(spec.Tasks))}
+}
+
+// Begin marks the end of setup: the timed part of the run starts here. Later
+// calls do nothing; if a strategy never calls it, the first task's start is
+// the beginning.
+func (j *Job) Begin() {
+	j.beginOnce.Do(func() {
+		if j.OnBegin != nil {
+			j.OnBegin()
+		}
+		j.begin = time.Now()
+	})
+}
+
+// Began returns when Begin was called.
+func (j *Job) Began() time.Time {
+	j.Begin()
+	return j.begin
+}
+
+// Tasks returns the number of tasks.
+func (j *Job) Tasks() int { return len(j.outcomes) }
+
+// Finish records the outcome of task i, which started at start. Each task
+// must be finished exactly once, by one goroutine; the harness reads the
+// outcomes after Run returns.
+func (j *Job) Finish(i int, start time.Time, r workloads.Result, err error) {
+	j.outcomes[i] = Outcome{Start: start, End: time.Now(), Result: r, Err: err, Done: true}
+}
+
+// Outcomes returns every task's outcome (valid once Run has returned).
+func (j *Job) Outcomes() []Outcome { return j.outcomes }
+
+// RunTask runs task i synchronously with kernels k, fetching through f, and
+// records its outcome. A panic in the task is recorded as its error.
+func (j *Job) RunTask(i int, k workloads.Kernels, f workloads.Fetcher) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			buf := make([]byte, 4096)
+			buf = buf[:runtime.Stack(buf, false)]
+			j.Finish(i, start, workloads.Result{}, fmt.Errorf("task %d: %w: %v\n%s", i, ErrPanic, p, buf))
+		}
+	}()
+	r, err := j.Spec.RunTask(i, k, f)
+	j.Finish(i, start, r, err)
+}
+
+// NeedsBackend reports whether the job's tasks fetch.
+func (j *Job) NeedsBackend() bool { return j.Spec.Backend.Instances > 0 }
