@@ -2,21 +2,28 @@ package strategies
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/concbench/concbench/workloads/resp"
 )
 
 // Conns is one connection to each backend instance: a workloads.Fetcher for
-// one task at a time.
+// one task at a time. A connection that fails a request (reset, timeout,
+// garbled reply) is closed and redialled on its next use, as a real
+// connection pool discards broken connections: the failed request stays an
+// error, but it does not doom the requests after it.
 type Conns struct {
-	clients []*resp.Client
+	addrs   []string
+	timeout time.Duration
+	clients []*resp.Client // nil where a broken connection awaits redial
 }
 
 // Dial opens one connection to every backend of the job. A job without
 // fetch steps gets an empty Conns and opens nothing.
 func (j *Job) Dial(ctx context.Context) (*Conns, error) {
-	c := &Conns{}
+	c := &Conns{timeout: j.FetchTimeout}
 	if !j.NeedsBackend() {
 		return c, nil
 	}
@@ -30,19 +37,41 @@ func (j *Job) Dial(ctx context.Context) (*Conns, error) {
 			return nil, fmt.Errorf("dial backend %s: %w", addr, err)
 		}
 		c.clients = append(c.clients, cl)
+		c.addrs = append(c.addrs, addr)
 	}
 	return c, nil
 }
 
 // Get fetches key from backend instance b.
 func (c *Conns) Get(b int, key string) ([]byte, error) {
-	return c.clients[b].Get(key)
+	cl := c.clients[b]
+	if cl == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		var err error
+		cl, err = resp.Dial(ctx, c.addrs[b], c.timeout)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("redial backend %s: %w", c.addrs[b], err)
+		}
+		c.clients[b] = cl
+	}
+	v, err := cl.Get(key)
+	if err != nil {
+		var serverErr *resp.ServerError
+		if !errors.As(err, &serverErr) { // an error reply leaves the connection in step
+			cl.Close()
+			c.clients[b] = nil
+		}
+	}
+	return v, err
 }
 
 // Close closes every connection.
 func (c *Conns) Close() {
 	for _, cl := range c.clients {
-		cl.Close()
+		if cl != nil {
+			cl.Close()
+		}
 	}
 	c.clients = nil
 }

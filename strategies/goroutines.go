@@ -50,10 +50,12 @@ func (g goroutines) Run(ctx context.Context, job *Job) error {
 	var wg sync.WaitGroup
 	for i := range job.Tasks() {
 		wg.Go(func() {
-			start := time.Now()
+			// The task's latency starts once it holds a connection, as a
+			// pool worker's starts once it takes the task: waiting for a
+			// connection is queueing, not service, in every strategy.
 			conns, err := pool.Borrow(ctx)
 			if err != nil {
-				job.Finish(i, start, workloads.Result{}, err)
+				job.Finish(i, time.Now(), workloads.Result{}, err)
 				return
 			}
 			defer pool.Return(conns)

@@ -3,6 +3,7 @@ package strategies_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,75 @@ func TestRegistry(t *testing.T) {
 	if got := strategies.Label("blocking", nil); got != "blocking" {
 		t.Fatalf("Label = %q", got)
 	}
+}
+
+// TestFaultsAreCountedAndNothingLeaks runs every plain strategy against a
+// backend that resets, stalls, cuts and dribbles replies at 1 % and 10 %:
+// each run completes within its timeouts, every task is verified or counted
+// as an error, and no file descriptor is left open.
+func TestFaultsAreCountedAndNothingLeaks(t *testing.T) {
+	d, _ := workloads.Lookup("webrequest")
+	spec, err := d.Build(params.Values{"tasks": "120", "latency": "0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rate := range []float64{0.01, 0.10} {
+		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
+			ValueSize: spec.Backend.ValueSize, Seed: 7,
+			Faults: backend.Faults{Reset: rate / 4, Stall: rate / 4, PartialClose: rate / 4, SlowDrip: rate / 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sd := range plain {
+			fdsBefore := openFDs(t)
+			def, _ := strategies.Lookup(sd.name)
+			st, _, _ := def.New(sd.v)
+			job := strategies.NewJob(spec, []string{s.Addr()}, 300*time.Millisecond)
+			start := time.Now()
+			if err := st.Run(context.Background(), job); err != nil {
+				t.Fatalf("rate %v %s: %v", rate, sd.name, err)
+			}
+			// Generous: every request could time out once in sequence
+			// only for blocking; the bound is what "never hangs" means.
+			if el := time.Since(start); el > 120*300*time.Millisecond {
+				t.Errorf("rate %v %s: took %v", rate, sd.name, el)
+			}
+			verified, failed := 0, 0
+			for i, o := range job.Outcomes() {
+				switch {
+				case !o.Done:
+					t.Fatalf("rate %v %s: task %d never finished", rate, sd.name, i)
+				case o.Err != nil:
+					failed++
+				default:
+					if err := spec.Check(i, o.Result); err != nil {
+						t.Fatalf("rate %v %s: a faulty reply passed as a result: %v", rate, sd.name, err)
+					}
+					verified++
+				}
+			}
+			if verified == 0 {
+				t.Errorf("rate %v %s: no task verified", rate, sd.name)
+			}
+			t.Logf("rate %v %s: %d verified, %d errors", rate, sd.name, verified, failed)
+			// The in-process server closes its side as it notices: wait.
+			after := openFDs(t)
+			for deadline := time.Now().Add(3 * time.Second); after > fdsBefore && time.Now().Before(deadline); after = openFDs(t) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if after > fdsBefore {
+				t.Errorf("rate %v %s: %d open fds before, %d after", rate, sd.name, fdsBefore, after)
+			}
+		}
+		s.Close()
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system")
+	}
+	return len(entries)
 }

@@ -52,9 +52,14 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	return printReport(stdout, stderr, path, *format, splitList(*units))
 }
 
+// runUnits are the tables printed after a run: throughput per task and
+// tail latency. 'concbench report' shows the rest (CPU, allocations,
+// %bound, errors).
+var runUnits = []string{"sec/op", "p99-sec/op"}
+
 // printTables renders the tables of a finished run.
 func printTables(stdout, stderr io.Writer, path, format string) int {
-	return printReport(stdout, stderr, path, format, nil)
+	return printReport(stdout, stderr, path, format, runUnits)
 }
 
 func printReport(stdout, stderr io.Writer, path, format string, units []string) int {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/concbench/concbench/harness"
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/workloads"
 )
@@ -72,6 +73,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.count < 1 || f.warmup < 0 {
 		fmt.Fprintf(stderr, "concbench run: --count must be at least 1 and --warmup at least 0 (got %d, %d)\n", f.count, f.warmup)
+		return exitUsage
+	}
+	if _, err := results.ParseFormat(f.format); err != nil {
+		fmt.Fprintf(stderr, "concbench run: --format: %v\n", err)
 		return exitUsage
 	}
 	sel, err := selection(f, fs.Args())
