@@ -8,7 +8,7 @@ export GOEXPERIMENT
 BIN := bin/concbench
 RUN_FLAGS ?=
 
-.PHONY: all build bench bench-quick test test-race test-nosimd lint fmt-check clean
+.PHONY: all build bench bench-quick bench-python deps-python test test-race test-nosimd lint fmt-check clean
 
 all: build
 
@@ -24,6 +24,20 @@ bench: build
 ## bench-quick: the same matrix with small task counts and 3 rounds (under a minute)
 bench-quick: build
 	./$(BIN) run --quick $(RUN_FLAGS)
+
+# The seed articles' own systems, side by side with the Go strategies, on
+# sizes pure Python finishes in a few minutes. Needs make deps-python.
+PY_STRATEGIES := py-blocking,py-threads,py-pool,py-asyncio,py-uvloop,py-gevent,py-tornado,py-twisted
+PY_MATRIX := --workloads fanout,webrequest,mandelbrot,mixed --strategies blocking,threads,goroutines,pool,reactor,$(PY_STRATEGIES) \
+	fanout.tasks=500 webrequest.tasks=200 mandelbrot.rows=64 mandelbrot.width=256 mixed.tasks=200 mixed.cpu=0s,50us
+
+## bench-python: Python blocking, threads, asyncio, uvloop, gevent, Tornado, Twisted next to the Go strategies
+bench-python: build
+	./$(BIN) run $(PY_MATRIX) $(RUN_FLAGS)
+
+## deps-python: the Debian packages of the Python strategies (root)
+deps-python:
+	apt-get install -y python3-numpy python3-gevent python3-uvloop python3-tornado python3-twisted
 
 ## test: vet, staticcheck, the race-enabled suite, and the suite again without the simd experiment
 test: lint test-race test-nosimd

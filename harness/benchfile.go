@@ -33,7 +33,7 @@ func CreateBenchFile(path string, header []params.KV) (*BenchFile, error) {
 		fmt.Fprintf(&f.buf, "%s: %s\n", kv.Name, kv.Value)
 	}
 	for _, u := range higherIsBetter {
-		fmt.Fprintf(&f.buf, "Unit %s Better=higher\n", u)
+		fmt.Fprintf(&f.buf, "Unit %s better=higher\n", u)
 	}
 	f.buf.WriteString("\n")
 	return f, f.flush()

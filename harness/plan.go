@@ -67,7 +67,12 @@ func NewPlan(sel Selection) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var optedOut []string
 	for _, d := range sdefs {
+		if d.OptIn && len(sel.Strategies) == 0 {
+			optedOut = append(optedOut, d.Name)
+			continue
+		}
 		if err := d.CheckAvailable(); err != nil {
 			if len(sel.Strategies) > 0 {
 				return nil, err // asked for by name: say why it cannot run
@@ -82,6 +87,9 @@ func NewPlan(sel Selection) (*Plan, error) {
 			}
 			insts = append(insts, instance{s, strategies.Label(d.Name, set)})
 		}
+	}
+	if len(optedOut) > 0 {
+		plan.Skipped = append(plan.Skipped, fmt.Sprintf("opt-in strategies run only when named with --strategies: %s", strings.Join(optedOut, ", ")))
 	}
 	// Validate every workload's values before building anything: building
 	// computes references, which takes time a typo should not cost.

@@ -14,11 +14,11 @@ func init() {
 		Name:    "pool",
 		Summary: "N long-lived workers fed from a channel, each with its own connections (thread pools)",
 		Params: []params.Spec{
-			// 0 means 4×GOMAXPROCS: enough workers that while some wait on
-			// I/O the others keep every core busy, and few enough that
-			// CPU-bound work is not split into needless hand-offs. It is the
-			// usual default of worker pools sized for mixed work.
-			params.Int("workers", 0, 0, 1<<14, "workers (0: 4×GOMAXPROCS)"),
+			// 4×GOMAXPROCS: enough workers that while some wait on I/O the
+			// others keep every core busy, and few enough that CPU-bound
+			// work is not split into needless hand-offs: the usual default
+			// of worker pools sized for mixed work.
+			params.Int("workers", 4*runtime.GOMAXPROCS(0), 1, 1<<14, "workers (default 4×GOMAXPROCS)"),
 		},
 		Make: func(p params.Set) (Strategy, error) { return pool{workers: p.Int("workers")}, nil },
 	})
@@ -26,20 +26,13 @@ func init() {
 
 type pool struct{ workers int }
 
-func (p pool) size() int {
-	if p.workers > 0 {
-		return p.workers
-	}
-	return 4 * runtime.GOMAXPROCS(0)
-}
-
 func (p pool) Concurrency(spec *workloads.Spec) Concurrency {
-	n := min(p.size(), len(spec.Tasks))
+	n := min(p.workers, len(spec.Tasks))
 	return Concurrency{Cores: min(n, runtime.GOMAXPROCS(0)), InFlight: n}
 }
 
 func (p pool) Run(ctx context.Context, job *Job) error {
-	n := min(p.size(), job.Tasks())
+	n := min(p.workers, job.Tasks())
 	conns := make([]*Conns, n)
 	defer func() {
 		for _, c := range conns {

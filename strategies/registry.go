@@ -23,6 +23,11 @@ type Definition struct {
 	// Available reports why the strategy cannot run on this machine, or
 	// nil. Nil means always available.
 	Available func() error
+	// OptIn keeps the strategy out of the default matrix ("every available
+	// strategy"): it runs only when named. The out-of-process Python
+	// strategies are opt-in: their kernels run about 100× slower than Go's,
+	// which would stretch make bench from minutes to an hour.
+	OptIn bool
 	// Make builds an instance from resolved parameters.
 	Make func(p params.Set) (Strategy, error)
 }

@@ -11,7 +11,8 @@ import (
 // The I/O and mixed workloads. Their fetch steps go to a RESP backend whose
 // value for a key is Value(key, size); the harness sets the backend's
 // injected latency from the spec. Default task counts keep the blocking
-// strategy's round near 2 s at 1 ms latency (it does one fetch at a time).
+// strategy's round near 1-2 s at 1 ms latency (it does one fetch at a
+// time), so make bench stays within a few minutes.
 
 func latencyParam() params.Spec {
 	return params.Duration("latency", time.Millisecond, 0, 10*time.Second, "injected backend latency per request")
@@ -46,7 +47,7 @@ func init() {
 		Class:   ClassIO,
 		Params: []params.Spec{
 			latencyParam(),
-			params.Int("tasks", 1000, 1, 1<<22, "number of requests"),
+			params.Int("tasks", 500, 1, 1<<22, "number of requests"),
 		},
 		Quick: params.Values{"tasks": "100"},
 		build: func(p params.Set) (*Spec, error) {
@@ -71,7 +72,7 @@ func init() {
 		Params: []params.Spec{
 			latencyParam(),
 			params.Duration("cpu", 50*time.Microsecond, 0, time.Second, "CPU burst per task (calibrated on this machine at start-up)"),
-			params.Int("tasks", 1000, 1, 1<<22, "number of tasks"),
+			params.Int("tasks", 500, 1, 1<<22, "number of tasks"),
 		},
 		Matrix: params.Values{"cpu": "0s,50us,500us"},
 		Quick:  params.Values{"tasks": "100"},

@@ -54,6 +54,10 @@ func Render(k Kernels, task int, sum, lastReply uint64) uint64 {
 	return k.FNV1a(k.FNV1a(FNVOffset, b), renderBody)
 }
 
+// BurstBlock returns a copy of the burst kernel's input, for strategies that
+// run the kernel outside this package (the out-of-process ones).
+func BurstBlock() []byte { return append([]byte(nil), burstBlock[:]...) }
+
 // burstBlock is the input of the burst kernel: 4 KiB, in L1.
 var burstBlock = func() (b [4096]byte) {
 	copy(b[:], Value("burst", len(b)))

@@ -36,6 +36,9 @@ mixed.cpu=0,50us,500us (a comma list is a sweep).
 		if err := d.CheckAvailable(); err != nil {
 			status = "unavailable: " + err.Error()
 		}
+		if d.OptIn {
+			status += "; opt-in: runs only when named with --strategies"
+		}
 		fmt.Fprintf(stdout, "  %-12s %s [%s]\n", d.Name, d.Summary, status)
 		printParams(stdout, d.Name, d.Params, nil)
 	}
