@@ -8,7 +8,7 @@ export GOEXPERIMENT
 BIN := bin/concbench
 RUN_FLAGS ?=
 
-.PHONY: all build bench bench-quick bench-python deps-python test test-race test-nosimd lint fmt-check clean
+.PHONY: all build bench bench-quick bench-compare bench-python deps-python test test-race test-nosimd lint fmt-check clean
 
 all: build
 
@@ -24,6 +24,11 @@ bench: build
 ## bench-quick: the same matrix with small task counts and 3 rounds (under a minute)
 bench-quick: build
 	./$(BIN) run --quick $(RUN_FLAGS)
+
+## bench-compare: is the working tree slower than BASE? (make bench-compare BASE=main; BASE=HEAD: A/A noise check)
+bench-compare:
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<rev>"; exit 2; }
+	GO=$(GO) scripts/bench-compare.sh $(BASE)
 
 # The seed articles' own systems, side by side with the Go strategies, on
 # sizes pure Python finishes in a few minutes. Needs make deps-python.
@@ -45,6 +50,7 @@ test: lint test-race test-nosimd
 lint: fmt-check
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) tool actionlint .github/workflows/bench.yml
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

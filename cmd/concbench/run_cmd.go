@@ -146,6 +146,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code := printTables(stdout, stderr, bench.Path(), f.format); code != exitOK {
 		return code
 	}
+	if set, err := results.Read(bench.Path()); err == nil && len(set.Results) > 0 {
+		if err := results.WriteReport(dir.Dir, set, results.ReportOptions{}); err != nil {
+			fmt.Fprintf(stderr, "concbench run: report: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stderr, "report: %s/report.html and report.md\n", dir.Dir)
+	}
 	fmt.Fprintf(stderr, "results: %s (go tool benchstat -col /strategy %s)\n", bench.Path(), bench.Path())
 	switch {
 	case !sum.Finished:

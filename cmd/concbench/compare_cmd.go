@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/concbench/concbench/results"
+)
+
+const compareUsage = `Usage: concbench compare [flags] OLD NEW
+
+Compares two runs cell by cell and exits non-zero on a regression, so that CI
+can gate on it. OLD and NEW are run folders or bench.txt files; NAME=PATH
+labels a side, as benchstat does (base=out/a head=out/b).
+
+The statistics are benchstat's: median ± 95% confidence interval and the
+Mann-Whitney U test of OLD against NEW, at α = 0.05. A cell regressed when
+the change is significant after Holm's correction for the number of cells
+compared and worse than --threshold in the unit's bad direction (slower for
+sec/op, fewer for tasks/s). Improvements are reported and never fail.
+
+--calibrate reads OLD and NEW as an A/A pair (the same code twice): it reports
+each cell's noise (CV = stddev/mean of the rounds) and the largest change
+noise produced, the smallest --threshold that would have held.
+
+Exit codes: 0 no regression, 1 regressions (listed), 2 error: bad usage, a
+missing or malformed file, no common cells, too few rounds to judge, or runs
+from different machines (cpu, cpu-features, gomaxprocs, goexperiment, simd
+path) without --allow-mismatch.
+
+Examples:
+  concbench compare out/20261123-131900 out/latest
+  concbench compare --format markdown base=base.txt head=head.txt >> "$GITHUB_STEP_SUMMARY"
+  concbench compare --units sec/op,p99-sec/op --threshold 10% old.txt new.txt
+  concbench compare --calibrate a.txt b.txt
+
+Flags:
+`
+
+// Exit codes of compare, as the issue that asked for a CI gate set them:
+// unlike the other commands, every error is 2, and 1 means regressions.
+const (
+	exitRegressions  = 1
+	exitCompareError = 2
+)
+
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "text, ascii, markdown, csv or json")
+	threshold := fs.String("threshold", "5%", "smallest change in the bad direction that fails, as 5% or 0.05")
+	correction := fs.String("correction", "holm", "p-value correction across cells: holm or none")
+	units := fs.String("units", "sec/op", "comma-separated units that gate, or 'all'")
+	alpha := fs.Float64("alpha", 0.05, "significance level")
+	allowMismatch := fs.Bool("allow-mismatch", false, "compare runs from different machines anyway")
+	calibrate := fs.Bool("calibrate", false, "read OLD and NEW as an A/A pair: report noise per cell and the smallest threshold that held")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, compareUsage)
+		fs.PrintDefaults()
+	}
+	// Flags may follow OLD and NEW too (compare a b --units all):
+	// parse again after each positional argument.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return exitOK
+			}
+			return exitCompareError
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "concbench compare: "+format+"\n", a...)
+		return exitCompareError
+	}
+	if len(positional) != 2 {
+		return fail("want OLD and NEW (got %d arguments); see concbench compare --help", len(positional))
+	}
+	f, err := results.ParseDiffFormat(*format)
+	if err != nil {
+		return fail("--format: %v", err)
+	}
+	opts := results.CompareOptions{Units: splitList(*units), Alpha: *alpha, AllowMismatch: *allowMismatch}
+	if *units == "all" {
+		opts.Units, opts.AllUnits = nil, true
+	}
+	if opts.Threshold, err = parseThreshold(*threshold); err != nil {
+		return fail("--threshold: %v", err)
+	}
+	if opts.Correction, err = results.ParseCorrection(*correction); err != nil {
+		return fail("--correction: %v", err)
+	}
+	if *alpha <= 0 || *alpha >= 1 {
+		return fail("--alpha must be between 0 and 1 (got %v)", *alpha)
+	}
+	var sets [2]*results.Set
+	for i, arg := range positional {
+		label, path := compareArg(arg)
+		set, err := results.Read(path)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if len(set.Results) == 0 && len(set.Failures) == 0 {
+			return fail("%s: no benchmark results", path)
+		}
+		sets[i] = set
+		if i == 0 {
+			opts.OldLabel = label
+		} else {
+			opts.NewLabel = label
+		}
+	}
+	if opts.OldLabel == opts.NewLabel {
+		opts.OldLabel, opts.NewLabel = "old", "new"
+	}
+	d, err := results.Compare(sets[0], sets[1], opts)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if *calibrate {
+		if err := results.WriteCalibration(stdout, results.Calibrate(d), f); err != nil {
+			return fail("%v", err)
+		}
+		return exitOK
+	}
+	if err := results.WriteDiff(stdout, d, f); err != nil {
+		return fail("%v", err)
+	}
+	if regs := d.Regressions(); len(regs) > 0 {
+		// The list goes to stderr too, so that it shows in CI logs
+		// whatever --format sends to stdout.
+		fmt.Fprintf(stderr, "concbench compare: %d regression(s):\n", len(regs))
+		for _, c := range regs {
+			fmt.Fprintf(stderr, "  %s\n", c.Summary(d))
+		}
+		return exitRegressions
+	}
+	return exitOK
+}
+
+// compareArg splits NAME=PATH; a bare path is labeled by its run
+// folder or file name. A run folder stands for its bench.txt.
+func compareArg(arg string) (label, path string) {
+	path = arg
+	if name, p, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsRune(name, os.PathSeparator) {
+		label, path = name, p
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "bench.txt")
+	}
+	if label == "" {
+		label = filepath.Base(path)
+		if label == "bench.txt" {
+			label = filepath.Base(filepath.Dir(path))
+		}
+	}
+	return label, path
+}
+
+// parseThreshold reads "5%" or "0.05".
+func parseThreshold(s string) (float64, error) {
+	var v float64
+	var err error
+	if num, ok := strings.CutSuffix(strings.TrimSpace(s), "%"); ok {
+		_, err = fmt.Sscanf(num, "%g", &v)
+		v /= 100
+	} else {
+		_, err = fmt.Sscanf(s, "%g", &v)
+	}
+	if err != nil || v < 0 {
+		return 0, errors.New("want a non-negative fraction or percentage, such as 5% or 0.05 (got " + s + ")")
+	}
+	return v, nil
+}
