@@ -1,0 +1,511 @@
+//go:build linux
+
+package reactor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/backend"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// small are parameters that keep every workload quick.
+var small = map[string]params.Values{
+	"noop":       {"tasks": "300"},
+	"dot":        {"tasks": "64", "size": "100", "span": "1000"},
+	"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
+	"hash":       {"tasks": "200", "size": "13"},
+	"fanout":     {"tasks": "300", "backends": "2", "latency": "0s"},
+	"webrequest": {"tasks": "120", "latency": "100us"},
+	"mixed":      {"tasks": "60", "cpu": "20us", "latency": "0s"},
+}
+
+// configs are the reactor parameters every workload runs under: the
+// defaults, a loop per core, offload, pipelining, and few connections (so
+// tasks queue for admission).
+var configs = []params.Values{
+	nil,
+	{"loops": "2"},
+	{"loops": "P", "offload": "on"},
+	{"depth": "4", "conns": "3"},
+	{"conns": "1", "offload": "on"},
+}
+
+func build(t testing.TB, name string, v params.Values) *workloads.Spec {
+	t.Helper()
+	d, err := workloads.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := d.Build(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// startBackends starts the backends spec needs, with faults, closed when
+// the test ends.
+func startBackends(t testing.TB, spec *workloads.Spec, f backend.Faults) ([]string, []*backend.Server) {
+	t.Helper()
+	var addrs []string
+	var servers []*backend.Server
+	for i := 0; i < spec.Backend.Instances; i++ {
+		s, err := backend.Start(context.Background(), backend.Config{ValueSize: spec.Backend.ValueSize,
+			Latency: backend.Constant(spec.Backend.Latency), Faults: f, Seed: int64(i + 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		addrs = append(addrs, s.Addr())
+		servers = append(servers, s)
+	}
+	return addrs, servers
+}
+
+func newReactor(t testing.TB, v params.Values) strategies.Strategy {
+	t.Helper()
+	return newStrategy(t, "reactor", v)
+}
+
+func newStrategy(t testing.TB, name string, v params.Values) strategies.Strategy {
+	t.Helper()
+	def, err := strategies.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := def.New(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// run runs spec with the reactor configured by v and returns the job.
+func run(t testing.TB, ctx context.Context, spec *workloads.Spec, addrs []string, v params.Values, timeout time.Duration) (*strategies.Job, error) {
+	t.Helper()
+	job := strategies.NewJob(spec, addrs, timeout)
+	return job, newReactor(t, v).Run(ctx, job)
+}
+
+func newJob(spec *workloads.Spec, addrs []string) *strategies.Job {
+	return strategies.NewJob(spec, addrs, 5*time.Second)
+}
+
+// verified fails t unless every task finished with the reference result.
+func verified(t testing.TB, job *strategies.Job) {
+	t.Helper()
+	for i, o := range job.Outcomes() {
+		switch {
+		case !o.Done:
+			t.Fatalf("task %d not finished", i)
+		case o.Err != nil:
+			t.Fatalf("task %d: %v", i, o.Err)
+		case o.End.Before(o.Start) || o.Start.Before(job.Began()):
+			t.Fatalf("task %d: times out of order", i)
+		}
+		if err := job.Spec.Check(i, o.Result); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestEveryWorkloadMatchesTheReference(t *testing.T) {
+	for _, wd := range workloads.All() {
+		t.Run(wd.Name, func(t *testing.T) {
+			t.Parallel()
+			spec := build(t, wd.Name, small[wd.Name])
+			addrs, _ := startBackends(t, spec, backend.Faults{})
+			for _, v := range configs {
+				t.Run(fmt.Sprint(v), func(t *testing.T) {
+					job, err := run(t, context.Background(), spec, addrs, v, 5*time.Second)
+					if err != nil {
+						t.Fatal(err)
+					}
+					verified(t, job)
+				})
+			}
+		})
+	}
+}
+
+// openFDs counts the process's open descriptors.
+func openFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	return len(ents)
+}
+
+// sameFDs waits for the descriptor count to come back to before: the
+// backend closes its side of our connections a moment after we close ours,
+// but a leaked socket of ours keeps its server side open for good.
+func sameFDs(t testing.TB, before int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		n := openFDs(t)
+		if n == before {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors open after the run, %d before", n, before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Not parallel: it counts the whole process's descriptors.
+func TestNoDescriptorsLeak(t *testing.T) {
+	spec := build(t, "fanout", params.Values{"tasks": "400", "backends": "2", "latency": "0s"})
+	faulty := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "0s"})
+	slow := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "50ms"})
+	addrs, _ := startBackends(t, spec, backend.Faults{})
+	faultyAddrs, _ := startBackends(t, faulty, backend.Faults{Reset: 0.05, Stall: 0.02, PartialClose: 0.05})
+	slowAddrs, _ := startBackends(t, slow, backend.Faults{})
+	cases := []struct {
+		name   string
+		spec   *workloads.Spec
+		addrs  []string
+		v      params.Values
+		cancel time.Duration
+	}{
+		{"plain", spec, addrs, nil, 0},
+		{"loops=2,offload", spec, addrs, params.Values{"loops": "2", "offload": "on"}, 0},
+		{"faults", faulty, faultyAddrs, params.Values{"depth": "3", "conns": "8"}, 0},
+		{"cancelled", slow, slowAddrs, params.Values{"conns": "4"}, 60 * time.Millisecond},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := openFDs(t)
+			ctx := context.Background()
+			if c.cancel > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, c.cancel)
+				defer cancel()
+			}
+			_, err := run(t, ctx, c.spec, c.addrs, c.v, 200*time.Millisecond)
+			if c.cancel == 0 && err != nil {
+				t.Fatal(err)
+			}
+			if c.cancel > 0 && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("cancelled run returned %v", err)
+			}
+			sameFDs(t, before)
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		before := openFDs(t)
+		_, err = run(t, context.Background(), spec, []string{dead, dead}, nil, time.Second)
+		if err == nil || !strings.Contains(err.Error(), "connect") {
+			t.Fatalf("run against a closed port returned %v", err)
+		}
+		sameFDs(t, before)
+	})
+}
+
+// TestFaultsEveryTaskVerifiedOrErrored runs against a backend that resets,
+// stalls, cuts short and dribbles 10% of its replies.
+func TestFaultsEveryTaskVerifiedOrErrored(t *testing.T) {
+	t.Parallel()
+	faults := backend.Faults{Reset: 0.025, Stall: 0.025, PartialClose: 0.025, SlowDrip: 0.025}
+	for _, v := range []params.Values{nil, {"loops": "2"}, {"depth": "4", "conns": "16"}, {"offload": "on", "conns": "32"}} {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			t.Parallel()
+			spec := build(t, "webrequest", params.Values{"tasks": "300", "latency": "0s"})
+			addrs, servers := startBackends(t, spec, faults)
+			const timeout = 300 * time.Millisecond
+			start := time.Now()
+			job, err := run(t, context.Background(), spec, addrs, v, timeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Stalls cost a timeout each, several at once; without faults
+			// this run takes a few milliseconds.
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("run took %v", el)
+			}
+			failed, timedOut := 0, 0
+			for i, o := range job.Outcomes() {
+				if !o.Done {
+					t.Fatalf("task %d not finished", i)
+				}
+				if o.Err != nil {
+					failed++
+					if errors.Is(o.Err, ErrTimeout) {
+						timedOut++
+					}
+					continue
+				}
+				if err := spec.Check(i, o.Result); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := servers[0].Stats()
+			t.Logf("%d of %d tasks failed (%d timed out); backend: %d resets, %d stalls, %d partial closes, %d slow drips",
+				failed, len(job.Outcomes()), timedOut, st.Resets, st.Stalls, st.PartialCloses, st.SlowDrips)
+			// Every reset and cut-short reply fails exactly its own task,
+			// and a stall costs one timeout. A slow drip (a reply dribbled
+			// over ~35 ms) succeeds unless a loaded machine stretches it
+			// past the timeout, together with the requests pipelined
+			// behind it.
+			if want := st.Resets + st.PartialCloses; int64(failed-timedOut) != want {
+				t.Errorf("%d tasks failed other than by timeout for %d resets and partial closes", failed-timedOut, want)
+			}
+			depth := int64(1)
+			if v["depth"] != "" {
+				depth = 4
+			}
+			if n := int64(timedOut); n < st.Stalls || n > st.Stalls+depth*st.SlowDrips {
+				t.Errorf("%d tasks timed out for %d stalls and %d slow drips", timedOut, st.Stalls, st.SlowDrips)
+			}
+			if failed == 0 {
+				t.Error("no task failed at a 10% fault rate")
+			}
+		})
+	}
+}
+
+func TestTimeoutFailsTaskAndReplacesConnection(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "fanout", params.Values{"tasks": "16", "backends": "1", "latency": "0s"})
+	addrs, servers := startBackends(t, spec, backend.Faults{Stall: 1})
+	const timeout = 50 * time.Millisecond
+	start := time.Now()
+	// 4 connections, 16 tasks: four waves of timeouts, each on fresh sockets.
+	job, err := run(t, context.Background(), spec, addrs, params.Values{"conns": "4"}, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	for i, o := range job.Outcomes() {
+		if !errors.Is(o.Err, ErrTimeout) || !errors.Is(o.Err, os.ErrDeadlineExceeded) {
+			t.Fatalf("task %d: error %v, want a timeout", i, o.Err)
+		}
+		if d := o.End.Sub(o.Start); d < timeout || d > timeout+100*time.Millisecond {
+			t.Errorf("task %d timed out after %v, timeout %v", i, d, timeout)
+		}
+	}
+	if el < 4*timeout || el > 4*timeout+time.Second {
+		t.Errorf("run took %v for four waves of %v timeouts", el, timeout)
+	}
+	// Each timeout closes its connection; the next wave's requests dial
+	// replacements: 4 set-up connections, then 4 for each of waves 2 to 4.
+	if c := servers[0].Stats().Conns; c < 4+12 {
+		t.Errorf("backend saw %d connections; timed-out connections were not replaced", c)
+	}
+}
+
+// TestPipelinedTasksBehindAFailureAreReissued puts four requests on one
+// connection and resets some: only the request whose reply was due fails.
+func TestPipelinedTasksBehindAFailureAreReissued(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "fanout", params.Values{"tasks": "200", "backends": "1", "latency": "0s"})
+	addrs, servers := startBackends(t, spec, backend.Faults{Reset: 0.05})
+	job, err := run(t, context.Background(), spec, addrs, params.Values{"conns": "1", "depth": "4"}, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for i, o := range job.Outcomes() {
+		if o.Err != nil {
+			failed++
+			continue
+		}
+		if err := spec.Check(i, o.Result); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resets := servers[0].Stats().Resets
+	t.Logf("%d resets, %d failed tasks", resets, failed)
+	if int64(failed) != resets {
+		t.Errorf("%d tasks failed for %d resets: tasks queued behind a reset should be re-issued", failed, resets)
+	}
+}
+
+func TestWrongSizedRepliesAreErrors(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "fanout", params.Values{"tasks": "20", "backends": "1", "latency": "0s"})
+	s, err := backend.Start(context.Background(), backend.Config{ValueSize: spec.Backend.ValueSize + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	job, err := run(t, context.Background(), spec, []string{s.Addr()}, nil, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range job.Outcomes() {
+		if o.Err == nil {
+			t.Fatalf("task %d succeeded on a wrong-sized reply", i)
+		}
+	}
+}
+
+func TestBackendGoneMidRunFailsTasksPromptly(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "5ms"})
+	addrs, servers := startBackends(t, spec, backend.Faults{})
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		servers[0].Close()
+	}()
+	start := time.Now()
+	job, err := run(t, context.Background(), spec, addrs, params.Values{"conns": "4"}, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, failed := 0, 0
+	for _, o := range job.Outcomes() {
+		if !o.Done {
+			t.Fatal("task not finished")
+		}
+		if o.Err != nil {
+			failed++
+		} else {
+			ok++
+		}
+	}
+	t.Logf("%d verified, %d failed in %v", ok, failed, time.Since(start))
+	if failed == 0 || time.Since(start) > 2*time.Second {
+		t.Errorf("%d failed after %v: the dead backend should fail tasks at once", failed, time.Since(start))
+	}
+}
+
+func TestCancelReturnsPromptly(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "mixed", params.Values{"tasks": "100", "cpu": "1ms", "latency": "50ms"})
+	addrs, _ := startBackends(t, spec, backend.Faults{})
+	for _, v := range []params.Values{{"conns": "2"}, {"conns": "2", "offload": "on"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		_, err := run(t, ctx, spec, addrs, v, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%v: Run returned %v, want the context's error", v, err)
+		}
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("%v: returned %v after the start, 100ms timeout", v, el)
+		}
+	}
+}
+
+// Not parallel: it sets the package's test hook.
+func TestProfilerLabelsReachLoopsAndWorkers(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	var profiles bytes.Buffer
+	testHookLoopStart = func(ctx context.Context) {
+		v, _ := pprof.Label(ctx, "strategy")
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, v)
+		// debug=1 prints each goroutine group's labels: those the
+		// goroutine itself carries, which the CPU profiler records. The
+		// calling goroutine is in its own profile.
+		pprof.Lookup("goroutine").WriteTo(&profiles, 1)
+		profiles.WriteString("\n\n")
+	}
+	defer func() { testHookLoopStart = nil }()
+	spec := build(t, "mixed", params.Values{"tasks": "40", "cpu": "10us", "latency": "0s"})
+	addrs, _ := startBackends(t, spec, backend.Faults{})
+	pprof.Do(context.Background(), pprof.Labels("strategy", "reactor"), func(ctx context.Context) {
+		job, err := run(t, ctx, spec, addrs, params.Values{"loops": "2", "offload": "on"}, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verified(t, job)
+	})
+	if want := 2 + runtime.GOMAXPROCS(0); len(seen) != want {
+		t.Fatalf("hook ran on %d goroutines, want %d (2 loops and the workers)", len(seen), want)
+	}
+	for _, v := range seen {
+		if v != "reactor" {
+			t.Fatalf("a loop or worker saw strategy label %q", v)
+		}
+	}
+	for _, fn := range []string{"(*loop).loop", "(*offloadPool).worker"} {
+		found := false
+		for _, group := range strings.Split(profiles.String(), "\n\n") {
+			if !strings.Contains(group, fn) {
+				continue
+			}
+			found = true
+			if !strings.Contains(group, `"strategy":"reactor"`) {
+				t.Fatalf("goroutine in %s without the run's labels:\n%s", fn, group)
+			}
+		}
+		if !found {
+			t.Fatalf("no goroutine in %s in the profiles", fn)
+		}
+	}
+}
+
+func TestConcurrency(t *testing.T) {
+	t.Parallel()
+	spec := build(t, "fanout", params.Values{"tasks": "1000", "backends": "1", "latency": "0s"})
+	procs := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		v              params.Values
+		cores, inFight int
+	}{
+		{nil, 1, 256},
+		{params.Values{"loops": "2"}, 2, 256},
+		{params.Values{"loops": "P"}, procs, procs * ((256 + procs - 1) / procs)},
+		{params.Values{"offload": "on"}, procs, 256},
+		{params.Values{"conns": "64", "loops": "3", "depth": "2"}, 3, 384},
+		{params.Values{"conns": "1000", "depth": "4"}, 1, 1000}, // capped at tasks
+	} {
+		got := newReactor(t, c.v).Concurrency(spec)
+		if got.Cores != c.cores || got.InFlight != c.inFight {
+			t.Errorf("%v: Concurrency = %+v, want cores %d, in flight %d", c.v, got, c.cores, c.inFight)
+		}
+	}
+}
+
+func TestParams(t *testing.T) {
+	t.Parallel()
+	def, _ := strategies.Lookup("reactor")
+	if err := def.CheckAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{"0": "P", "P": "P", "1": "1", "4": "4"} {
+		_, set, err := def.New(params.Values{"loops": in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strategies.Label("reactor", set); got != "reactor(loops="+want+",conns=0,depth=1,offload=off)" {
+			t.Errorf("loops=%s: label %s", in, got)
+		}
+	}
+	for _, bad := range []params.Values{{"loops": "-1"}, {"loops": "x"}, {"depth": "0"}, {"offload": "yes"}} {
+		if _, _, err := def.New(bad); !errors.Is(err, params.ErrInvalid) {
+			t.Errorf("%v: error %v", bad, err)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+//go:build linux
+
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/concbench/concbench/strategies"
+)
+
+// defaultConnectTimeout bounds setup's handshakes when the job sets no
+// fetch timeout.
+const defaultConnectTimeout = 10 * time.Second
+
+func available() error { return nil }
+
+// Run dials every loop's connections, then (timed from job.Begin) runs the
+// loops, one goroutine each locked to its OS thread, until every task has
+// finished or ctx is done. It closes every descriptor and waits for every
+// goroutine it started before returning.
+func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
+	tasks := job.Tasks()
+	if tasks == 0 {
+		job.Begin()
+		return nil
+	}
+	rs := &runState{ctx: ctx, job: job, depth: r.depth, timeout: job.FetchTimeout}
+	if job.NeedsBackend() {
+		n := job.Spec.Backend.Instances
+		if len(job.Backends) < n {
+			return fmt.Errorf("reactor: workload needs %d backends, job has %d addresses", n, len(job.Backends))
+		}
+		for _, a := range job.Backends[:n] {
+			ba, err := resolve(a)
+			if err != nil {
+				return err
+			}
+			rs.addrs = append(rs.addrs, ba)
+		}
+	}
+
+	nloops := r.loopCount(tasks)
+	perLoop := (tasks + nloops - 1) / nloops
+	conns := r.connsPerLoop(nloops)
+	if rs.addrs != nil {
+		// No more connections than the loop could ever fill.
+		conns = min(conns, (perLoop+r.depth-1)/r.depth)
+	}
+	limit := min(conns*r.depth, perLoop)
+
+	loops := make([]*loop, 0, nloops)
+	defer func() {
+		for _, l := range loops {
+			l.close()
+		}
+	}()
+	for range nloops {
+		l, err := newLoop(rs, limit)
+		if err != nil {
+			return err
+		}
+		loops = append(loops, l)
+	}
+
+	// Cancellation sets the flag and wakes every loop; it must have
+	// finished before the loops' eventfds close (deferred above, so run
+	// after this).
+	woken := make(chan struct{})
+	stopWake := context.AfterFunc(ctx, func() {
+		defer close(woken)
+		rs.stopped.Store(true)
+		for _, l := range loops {
+			l.poller.wake()
+		}
+	})
+	defer func() {
+		if !stopWake() {
+			<-woken
+		}
+	}()
+
+	if rs.addrs != nil {
+		deadline := time.Now().Add(defaultConnectTimeout)
+		if job.FetchTimeout > 0 {
+			deadline = time.Now().Add(job.FetchTimeout)
+		}
+		for _, l := range loops {
+			if err := l.addConns(conns); err != nil {
+				return err
+			}
+		}
+		for _, l := range loops {
+			if err := l.awaitConnected(deadline); err != nil {
+				return err
+			}
+		}
+	}
+
+	if r.offload {
+		pool := startOffload(ctx, rs, runtime.GOMAXPROCS(0), nloops*limit)
+		defer pool.stop() // before the loops close: workers wake them
+		for _, l := range loops {
+			l.offload = pool
+		}
+	}
+
+	job.Begin()
+	errs := make([]error, len(loops))
+	var wg sync.WaitGroup
+	for i, l := range loops {
+		// Started here so the loops inherit the caller's profiler labels
+		// (pprof.Do around Run); ctx carries them for pprof.Label too.
+		wg.Go(func() { errs[i] = l.loop(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil { // cancelled: the loops' errors say only that
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
+}
