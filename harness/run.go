@@ -26,6 +26,9 @@ type Options struct {
 	Out LineWriter
 	// Progress receives one human-readable line per cell round. May be nil.
 	Progress io.Writer
+	// Profile, if set, adds a profiled pass after each cell's last counted
+	// round (see Profiling in profile.go). nil: no profiles.
+	Profile *Profiling
 }
 
 // LineWriter receives the results of a run as they happen.
@@ -95,6 +98,9 @@ func Run(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 				if err := opt.Out.WriteResult(res); err != nil {
 					return sum, err
 				}
+			}
+			if round == rounds-1 {
+				profileCell(ctx, cell, opt) // no-op unless opt.Profile is set
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	// Strategies in sub-packages register themselves when imported.
+	_ "github.com/concbench/concbench/strategies/reactor"
 	_ "github.com/concbench/concbench/strategies/simd"
 )
 
@@ -27,6 +28,8 @@ Usage:
   concbench run [flags] [NAME.PARAM=VALUE ...]   run the matrix, write out/<run-id>/
   concbench list                                  strategies, workloads, parameters
   concbench report [RUN]                          print the tables of a run (default out/latest)
+  concbench view [RUN] [flags]                    serve pprof's web UI for a run's profiles
+  concbench compare [flags] OLD NEW               gate NEW against OLD: exit 1 on a regression
   concbench backend [flags]                       serve the loopback RESP backend
   concbench help COMMAND                          help on one command
 
@@ -58,8 +61,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runList(rest, stdout, stderr)
 	case "report":
 		return runReport(rest, stdout, stderr)
+	case "compare":
+		return runCompare(rest, stdout, stderr)
 	case "backend":
 		return runBackend(ctx, rest, stdout, stderr)
+	case "view":
+		return runView(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) == 1 && rest[0] != "help" {
 			return dispatch(ctx, []string{rest[0], "--help"}, stdout, stderr)
@@ -67,7 +74,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, backend, help)\n", cmd)
+		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, help)\n", cmd)
 		return exitUsage
 	}
 }

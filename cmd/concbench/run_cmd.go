@@ -47,6 +47,7 @@ type runFlags struct {
 	backend               string
 	format                string
 	quiet                 bool
+	profile, trace        bool
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -64,6 +65,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, or redis://HOST:PORT")
 	fs.StringVar(&f.format, "format", "text", "table format on stdout: text or markdown")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, a separate profiled pass: CPU, allocation and (I/O cells) wall-clock profiles in profiles/, flame graphs in flame/")
+	fs.BoolVar(&f.trace, "trace", false, "with --profile: also block and mutex profiles and a runtime/trace execution trace per cell")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
@@ -129,6 +132,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Backends: provider, Out: bench}
 	if !f.quiet {
 		opt.Progress = stderr
+	}
+	if f.profile {
+		opt.Profile = &harness.Profiling{Dir: dir.Dir, Trace: f.trace}
 	}
 	sum, err := harness.Run(ctx, plan, opt)
 	meta.Ended = time.Now()

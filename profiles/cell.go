@@ -1,0 +1,188 @@
+package profiles
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// Kind is what a profile file measures; it is the middle part of the file
+// name: <cell>.<kind>.pprof.
+type Kind string
+
+// The kinds a profiled round writes. CPU and Alloc are always captured, Wall
+// for cells with a backend (I/O and mixed workloads), Block and Mutex with
+// tracing on (their execution trace is <cell>.trace, not a pprof file).
+const (
+	CPU   Kind = "cpu"
+	Alloc Kind = "alloc"
+	Wall  Kind = "wall"
+	Block Kind = "block"
+	Mutex Kind = "mutex"
+)
+
+// Folders of a run directory that this package writes.
+const (
+	ProfileDir = "profiles" // <cell>.<kind>.pprof, <cell>.trace, breakdown.md
+	FlameDir   = "flame"    // <cell>.html
+)
+
+// Cell identifies the cell a profile belongs to. It travels inside each
+// profile file as comments (shown by pprof's UI as well) and as sample
+// labels, so a profile file is self-describing: no sidecar, no name parsing.
+type Cell struct {
+	Name     string // benchmark name: "BenchmarkMandelbrot/width=1024/strategy=pool(workers=8)-2"
+	Workload string // "mandelbrot"
+	Params   string // workload parameters as in the name: "width=1024/rows=128"
+	Strategy string // strategy label with its parameters: "pool(workers=8)"
+}
+
+// Label keys carried by profile samples. The harness sets workload, params
+// and strategy with pprof.Do around the strategy's run; the capture adds
+// them (and cell) to every other sample of the round, so that a tag focus
+// in pprof's UI (tagfocus=strategy=pool) keeps the round's GC, scheduler
+// and harness samples too.
+const (
+	LabelCell     = "cell"
+	LabelWorkload = "workload"
+	LabelParams   = "params"
+	LabelStrategy = "strategy"
+)
+
+const commentPrefix = "concbench "
+
+// comments renders c as profile comments.
+func (c Cell) comments() []string {
+	return []string{
+		commentPrefix + "cell=" + c.Name,
+		commentPrefix + "workload=" + c.Workload,
+		commentPrefix + "params=" + c.Params,
+		commentPrefix + "strategy=" + c.Strategy,
+	}
+}
+
+// CellOf reads the cell a profile was captured for from its comments.
+// ok is false for a profile that was not written by Capture.
+func CellOf(p *profile.Profile) (c Cell, ok bool) {
+	for _, cm := range p.Comments {
+		kv, found := strings.CutPrefix(cm, commentPrefix)
+		if !found {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "cell":
+			c.Name, ok = v, true
+		case "workload":
+			c.Workload = v
+		case "params":
+			c.Params = v
+		case "strategy":
+			c.Strategy = v
+		}
+	}
+	return c, ok
+}
+
+// label sets the cell's labels on every sample that lacks them.
+func (c Cell) label(p *profile.Profile) {
+	for _, s := range p.Sample {
+		if s.Label == nil {
+			s.Label = map[string][]string{}
+		}
+		for k, v := range map[string]string{LabelCell: c.Name, LabelWorkload: c.Workload,
+			LabelParams: c.Params, LabelStrategy: c.Strategy} {
+			if _, has := s.Label[k]; !has && v != "" {
+				s.Label[k] = []string{v}
+			}
+		}
+	}
+}
+
+// FileName turns a cell's benchmark name into a file name stem that is safe
+// on every file system and in a file:// URL: "Benchmark" is dropped, letters,
+// digits and . , = - + are kept, '/' becomes '_' and anything else '_'.
+//
+//	FileName("BenchmarkDot/size=4096/strategy=pool(workers=8)-2") == "Dot_size=4096_strategy=pool_workers=8_-2"
+func FileName(cellName string) string {
+	name := strings.TrimPrefix(cellName, "Benchmark")
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
+			r == '.', r == ',', r == '=', r == '-', r == '+':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "cell"
+	}
+	return b.String()
+}
+
+// Path is where a run folder keeps a cell's profile of one kind:
+// <runDir>/profiles/<cell>.<kind>.pprof.
+func Path(runDir, cellName string, k Kind) string {
+	return filepath.Join(runDir, ProfileDir, FileName(cellName)+"."+string(k)+".pprof")
+}
+
+// FlamePath is where a run folder keeps a cell's flame graph:
+// <runDir>/flame/<cell>.html.
+func FlamePath(runDir, cellName string) string {
+	return filepath.Join(runDir, FlameDir, FileName(cellName)+".html")
+}
+
+// writeFile writes data to path via a temporary file and a rename, so a
+// reader (or an interrupted run) never sees half a file.
+func writeFile(path string, write func(f *os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("profiles: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("profiles: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("profiles: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("profiles: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("profiles: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("profiles: %w", err)
+	}
+	return nil
+}
+
+// writeProfile writes p, gzipped as pprof expects, to path.
+func writeProfile(path string, p *profile.Profile) error {
+	return writeFile(path, func(f *os.File) error { return p.Write(f) })
+}
+
+// ReadFile parses one profile file.
+func ReadFile(path string) (*profile.Profile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("profiles: %w", err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("profiles: parse %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// CommentsOf returns the profile comments that record c (see CellOf).
+func CommentsOf(c Cell) []string { return c.comments() }

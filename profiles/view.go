@@ -1,0 +1,203 @@
+package profiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// Selection picks the cells of a run folder whose profiles to merge.
+// Empty fields select everything.
+type Selection struct {
+	Workload string // workload name: "mandelbrot"
+	// Strategy is a strategy name ("pool", every parameter set) or a full
+	// label ("pool(workers=8)").
+	Strategy string
+	Kind     Kind // CPU when empty
+}
+
+// ErrNoProfiles means a run folder has no profile that matches.
+var ErrNoProfiles = errors.New("no profiles")
+
+// cellProfile is one profile file of a run with its cell.
+type cellProfile struct {
+	path string
+	cell Cell
+	p    *profile.Profile
+}
+
+func loadKind(runDir string, k Kind) ([]cellProfile, error) {
+	if k == "" {
+		k = CPU
+	}
+	files, err := filepath.Glob(filepath.Join(runDir, ProfileDir, "*."+string(k)+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	var out []cellProfile
+	for _, f := range files {
+		p, err := ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		c, _ := CellOf(p)
+		if c.Name == "" {
+			c.Name = strings.TrimSuffix(filepath.Base(f), "."+string(k)+".pprof")
+		}
+		out = append(out, cellProfile{f, c, p})
+	}
+	order := cellOrder(runDir)
+	sort.SliceStable(out, func(i, j int) bool { return order[out[i].cell.Name] < order[out[j].cell.Name] })
+	return out, nil
+}
+
+func (s Selection) matches(c Cell) bool {
+	if s.Workload != "" && !strings.EqualFold(s.Workload, c.Workload) {
+		return false
+	}
+	if s.Strategy != "" && s.Strategy != c.Strategy {
+		name, _, _ := strings.Cut(c.Strategy, "(")
+		if s.Strategy != name {
+			return false
+		}
+	}
+	return true
+}
+
+// Load merges the profiles of the selected cells of a run folder into one
+// profile. Every sample keeps its labels (strategy, workload, params,
+// cell), so pprof's tag focus can still tell the cells apart.
+func Load(runDir string, sel Selection) (*profile.Profile, []Cell, error) {
+	all, err := loadKind(runDir, sel.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ps []*profile.Profile
+	var cells []Cell
+	for _, cp := range all {
+		if sel.matches(cp.cell) {
+			ps = append(ps, cp.p)
+			cells = append(cells, cp.cell)
+		}
+	}
+	if len(ps) == 0 {
+		return nil, nil, fmt.Errorf("profiles: %w in %s for %s", ErrNoProfiles, runDir, sel)
+	}
+	merged, err := profile.Merge(ps)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profiles: merge: %w", err)
+	}
+	merged.Comments = []string{fmt.Sprintf("concbench view: %d cell(s) of %s (%s)", len(cells), runDir, sel)}
+	return merged, cells, nil
+}
+
+func (s Selection) String() string {
+	k := s.Kind
+	if k == "" {
+		k = CPU
+	}
+	parts := []string{"kind=" + string(k)}
+	if s.Workload != "" {
+		parts = append(parts, "workload="+s.Workload)
+	}
+	if s.Strategy != "" {
+		parts = append(parts, "strategy="+s.Strategy)
+	}
+	return strings.Join(parts, " ")
+}
+
+// LoadCell returns one cell's profile of kind k. name may be the cell's
+// benchmark name, its file name stem (FileName), or a substring of either
+// that matches exactly one cell.
+func LoadCell(runDir, name string, k Kind) (*profile.Profile, Cell, error) {
+	all, err := loadKind(runDir, k)
+	if err != nil {
+		return nil, Cell{}, err
+	}
+	var found []cellProfile
+	for _, cp := range all {
+		if cp.cell.Name == name || FileName(cp.cell.Name) == name {
+			return cp.p, cp.cell, nil
+		}
+		if strings.Contains(cp.cell.Name, name) || strings.Contains(FileName(cp.cell.Name), name) {
+			found = append(found, cp)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0].p, found[0].cell, nil
+	case 0:
+		return nil, Cell{}, fmt.Errorf("profiles: %w for a cell named %q in %s", ErrNoProfiles, name, runDir)
+	}
+	var names []string
+	for _, cp := range found {
+		names = append(names, cp.cell.Name)
+	}
+	return nil, Cell{}, fmt.Errorf("profiles: %q matches %d cells: %s", name, len(found), strings.Join(names, ", "))
+}
+
+// Handler returns pprof's web UI for p, as `go tool pprof -http` serves
+// it, under /ui/ ("/" redirects there). With base not nil the UI shows p
+// minus base (pprof's -diff_base: base's samples negated and labelled
+// pprof::base=true).
+func Handler(p, base *profile.Profile) (http.Handler, error) {
+	srcs := map[string]*profile.Profile{"profile": p}
+	args := []string{"profile"}
+	if base != nil {
+		srcs["base"] = base
+		args = []string{"-diff_base", "base", "profile"}
+	}
+	handlers, err := webUI(srcs, args...)
+	if err != nil {
+		return nil, err
+	}
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := handlers[r.URL.Path]
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", http.StripPrefix("/ui", ui))
+	mux.Handle("/", http.RedirectHandler("/ui/", http.StatusTemporaryRedirect))
+	return mux, nil
+}
+
+// Serve serves Handler(p, base) on ln until ctx ends, then shuts the
+// server down (waiting up to five seconds for requests in flight) and
+// returns nil.
+func Serve(ctx context.Context, ln net.Listener, p, base *profile.Profile) error {
+	h, err := Handler(p, base)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("profiles: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("profiles: stop serving: %w", err)
+	}
+	return nil
+}

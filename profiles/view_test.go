@@ -1,0 +1,138 @@
+package profiles_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/concbench/concbench/profiles"
+)
+
+// syntheticRun writes two cells' CPU profiles into a run folder.
+func syntheticRun(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		strategy, kernel string
+	}{{"blocking", "MandelbrotRowScalar"}, {"simd(batch=256)", "mandelbrot16"}} {
+		cell := profiles.Cell{Name: "BenchmarkMandelbrot/rows=1/strategy=" + c.strategy + "-2",
+			Workload: "mandelbrot", Params: "rows=1", Strategy: c.strategy}
+		p := synthetic(cell, map[int64][]string{50: {mod + "workloads." + c.kernel, "runtime.goexit"}})
+		path := profiles.Path(dir, cell.Name, profiles.CPU)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Write(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	return dir
+}
+
+func get(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
+	}
+	return string(body)
+}
+
+func TestServeAnswersAndStops(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	dir := syntheticRun(t)
+	p, cells, err := profiles.Load(dir, profiles.Selection{Workload: "mandelbrot"})
+	if err != nil || len(cells) != 2 {
+		t.Fatalf("Load: %d cells, %v", len(cells), err)
+	}
+	if _, cells, _ := profiles.Load(dir, profiles.Selection{Strategy: "simd"}); len(cells) != 1 {
+		t.Errorf("--strategy simd selects %d cells, want 1", len(cells))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- profiles.Serve(ctx, ln, p, nil) }()
+
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	page := get(t, client, url+"/") // redirects to /ui/, then to the flame graph
+	if !strings.Contains(page, "mandelbrot16") {
+		t.Errorf("flame graph page lacks the simd kernel")
+	}
+	if top := get(t, client, url+"/ui/top"); !strings.Contains(top, "MandelbrotRowScalar") {
+		t.Errorf("top lacks the blocking kernel")
+	}
+	// The labels survive the merge: focus on one strategy.
+	if focused := get(t, client, url+"/ui/top?tf=strategy%3Dblocking"); strings.Contains(focused, "mandelbrot16") ||
+		!strings.Contains(focused, "MandelbrotRowScalar") {
+		t.Errorf("tag focus strategy=blocking does not select the blocking cell")
+	}
+	client.CloseIdleConnections()
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+func TestDiffBase(t *testing.T) {
+	t.Parallel()
+	dir := syntheticRun(t)
+	p, _, err := profiles.Load(dir, profiles.Selection{Strategy: "simd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, bc, err := profiles.LoadCell(dir, "blocking", profiles.CPU)
+	if err != nil || bc.Strategy != "blocking" {
+		t.Fatalf("LoadCell: %+v %v", bc, err)
+	}
+	h, err := profiles.Handler(p, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/ui/top", nil))
+	top := rec.Body.String()
+	if !strings.Contains(top, `"Name":"github.com/concbench/concbench/workloads.MandelbrotRowScalar","InlineLabel":"","Flat":-500000000`) ||
+		!strings.Contains(top, `workloads.mandelbrot16","InlineLabel":"","Flat":500000000`) {
+		t.Errorf("differential top: want simd's kernel +500ms and blocking's -500ms:\n%.3000s", top)
+	}
+}
+
+func TestLoadCellAmbiguous(t *testing.T) {
+	t.Parallel()
+	dir := syntheticRun(t)
+	if _, _, err := profiles.LoadCell(dir, "Mandelbrot", profiles.CPU); err == nil || !strings.Contains(err.Error(), "2 cells") {
+		t.Errorf("ambiguous name: %v", err)
+	}
+	if _, _, err := profiles.Load(dir, profiles.Selection{Workload: "nope"}); err == nil {
+		t.Error("empty selection: no error")
+	}
+}
