@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/results"
 )
 
@@ -49,7 +50,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "bench.txt")
 	}
-	return printReport(stdout, stderr, path, *format, splitList(*units))
+	if code := printReport(stdout, stderr, path, *format, splitList(*units)); code != exitOK {
+		return code
+	}
+	return printBreakdown(stdout, stderr, filepath.Dir(path))
 }
 
 // runUnits are the tables printed after a run: throughput per task and
@@ -79,6 +83,20 @@ func printReport(stdout, stderr io.Writer, path, format string, units []string) 
 	}
 	if err := results.WriteTables(stdout, set, opts); err != nil {
 		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// printBreakdown adds the where-the-time-went tables of the run's profiles,
+// when the run was profiled.
+func printBreakdown(stdout, stderr io.Writer, runDir string) int {
+	if _, err := os.Stat(profiles.BreakdownFile(runDir)); err != nil {
+		return exitOK
+	}
+	fmt.Fprintln(stdout, "\nWhere the time went (% of profile samples, from the profiled pass of each cell):")
+	if err := profiles.WriteBreakdown(stdout, runDir); err != nil {
+		fmt.Fprintf(stderr, "concbench report: breakdown: %v\n", err)
 		return exitError
 	}
 	return exitOK
