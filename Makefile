@@ -33,12 +33,13 @@ bench-compare:
 # The seed articles' own systems, side by side with the Go strategies, on
 # sizes pure Python finishes in a few minutes. Needs make deps-python.
 PY_STRATEGIES := py-blocking,py-threads,py-pool,py-asyncio,py-uvloop,py-gevent,py-tornado,py-twisted
-PY_MATRIX := --workloads fanout,webrequest,mandelbrot,mixed --strategies blocking,threads,goroutines,pool,reactor,$(PY_STRATEGIES) \
-	fanout.tasks=500 webrequest.tasks=200 mandelbrot.rows=64 mandelbrot.width=256 mixed.tasks=200 mixed.cpu=0s,50us
+PY_MATRIX := --workloads fanout,webrequest,mandelbrot,mixed --strategies blocking,threads,goroutines,pool,reactor,$(PY_STRATEGIES)
+# Sizes pure Python finishes in minutes; override with PY_PARAMS="...".
+PY_PARAMS ?= fanout.tasks=500 webrequest.tasks=200 mandelbrot.rows=64 mandelbrot.width=256 mixed.tasks=200 mixed.cpu=0s,50us
 
 ## bench-python: Python blocking, threads, asyncio, uvloop, gevent, Tornado, Twisted next to the Go strategies
 bench-python: build
-	./$(BIN) run $(PY_MATRIX) $(RUN_FLAGS)
+	./$(BIN) run $(PY_MATRIX) $(RUN_FLAGS) $(PY_PARAMS)
 
 ## deps-python: the Debian packages of the Python strategies (root)
 deps-python:

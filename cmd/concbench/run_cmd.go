@@ -184,6 +184,9 @@ func selection(f runFlags, args []string) (harness.Selection, error) {
 	sel.Workloads = splitList(f.workloads)
 	sel.Strategies = splitList(f.strategies)
 	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return sel, fmt.Errorf("flag %q after a NAME.PARAM=VALUE argument: put flags first", a)
+		}
 		key, value, ok := strings.Cut(a, "=")
 		name, param, ok2 := strings.Cut(key, ".")
 		if !ok || !ok2 || name == "" || param == "" {
