@@ -14,19 +14,14 @@ import (
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/workloadtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var small = map[string]params.Values{
-	"noop":       {"tasks": "300"},
-	"dot":        {"tasks": "64", "size": "100", "span": "1000"},
-	"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
-	"hash":       {"tasks": "200", "size": "13"},
-	"fanout":     {"tasks": "60", "backends": "2", "latency": "0s"},
-	"webrequest": {"tasks": "30", "latency": "100us"},
-	"mixed":      {"tasks": "30", "cpu": "20us", "latency": "0s"},
-}
+var small = workloadtest.Small()
+
+func addrsOf(addrs []string, _ []*backend.Server) []string { return addrs }
 
 // plain are the strategies of this package, with parameters that make
 // concurrency visible even on tiny workloads.
@@ -41,29 +36,13 @@ var plain = []struct {
 	{"pool", nil},
 }
 
-// startBackends starts n in-process backends serving spec's values.
-func startBackends(t *testing.T, spec *workloads.Spec) []string {
-	t.Helper()
-	var addrs []string
-	for i := 0; i < spec.Backend.Instances; i++ {
-		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
-			ValueSize: spec.Backend.ValueSize, Latency: backend.Constant(spec.Backend.Latency)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		addrs = append(addrs, s.Addr())
-	}
-	return addrs
-}
-
 func TestEveryStrategyMatchesTheReferenceOnEveryWorkload(t *testing.T) {
 	for _, wd := range workloads.All() {
 		spec, err := wd.Build(small[wd.Name])
 		if err != nil {
 			t.Fatal(err)
 		}
-		addrs := startBackends(t, spec)
+		addrs := addrsOf(workloadtest.StartBackends(t, spec, backend.Faults{}))
 		for _, sd := range plain {
 			t.Run(wd.Name+"/"+sd.name, func(t *testing.T) {
 				def, err := strategies.Lookup(sd.name)
@@ -130,7 +109,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrs := startBackends(t, spec)
+	addrs := addrsOf(workloadtest.StartBackends(t, spec, backend.Faults{}))
 	for _, sd := range plain {
 		def, _ := strategies.Lookup(sd.name)
 		st, _, _ := def.New(sd.v)

@@ -16,21 +16,16 @@ import (
 	"github.com/concbench/concbench/strategies/external"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/workloadtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // small keeps Python's share of the package's test time to seconds: the
 // Python kernels are about a hundred times slower than Go's.
-var small = map[string]params.Values{
-	"noop":       {"tasks": "300"},
-	"dot":        {"tasks": "64", "size": "100", "span": "1000"},
-	"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
-	"hash":       {"tasks": "200", "size": "13"},
-	"fanout":     {"tasks": "60", "backends": "2", "latency": "0s"},
-	"webrequest": {"tasks": "30", "latency": "100us"},
-	"mixed":      {"tasks": "30", "cpu": "20us", "latency": "0s"},
-}
+var small = workloadtest.Small()
+
+func addrsOf(addrs []string, _ []*backend.Server) []string { return addrs }
 
 // concurrency makes each strategy's concurrency visible on tiny workloads.
 var concurrency = map[string]params.Values{
@@ -44,21 +39,6 @@ var concurrency = map[string]params.Values{
 }
 
 var pythonStrategies = []string{"py-blocking", "py-threads", "py-pool", "py-asyncio", "py-uvloop", "py-gevent", "py-tornado", "py-twisted"}
-
-func startBackends(t *testing.T, spec *workloads.Spec) []string {
-	t.Helper()
-	var addrs []string
-	for i := 0; i < spec.Backend.Instances; i++ {
-		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
-			ValueSize: spec.Backend.ValueSize, Latency: backend.Constant(spec.Backend.Latency)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		addrs = append(addrs, s.Addr())
-	}
-	return addrs
-}
 
 func TestPythonStrategiesMatchTheReference(t *testing.T) {
 	specs := map[string]*workloads.Spec{}
@@ -86,7 +66,7 @@ func TestPythonStrategiesMatchTheReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					job := strategies.NewJob(spec, startBackends(t, spec), 5*time.Second)
+					job := strategies.NewJob(spec, addrsOf(workloadtest.StartBackends(t, spec, backend.Faults{})), 5*time.Second)
 					before := time.Now()
 					if err := s.Run(context.Background(), job); err != nil {
 						t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/workloadtest"
 )
 
 // BenchmarkFanout runs a fanout load (independent GETs, one backend, 64-byte
@@ -27,7 +28,7 @@ func BenchmarkFanout(b *testing.B) {
 	for _, latency := range []string{"0s", "1ms"} {
 		spec := build(b, "fanout", params.Values{"tasks": "20000", "backends": "1", "latency": latency})
 		b.Run("latency="+latency, func(b *testing.B) {
-			addrs, _ := startBackends(b, spec, backend.Faults{})
+			addrs, _ := workloadtest.StartBackends(b, spec, backend.Faults{})
 			for _, s := range []struct {
 				label, name string
 				v           params.Values

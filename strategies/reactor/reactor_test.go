@@ -22,20 +22,20 @@ import (
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/workloadtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// small are parameters that keep every workload quick.
-var small = map[string]params.Values{
-	"noop":       {"tasks": "300"},
-	"dot":        {"tasks": "64", "size": "100", "span": "1000"},
-	"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
-	"hash":       {"tasks": "200", "size": "13"},
-	"fanout":     {"tasks": "300", "backends": "2", "latency": "0s"},
-	"webrequest": {"tasks": "120", "latency": "100us"},
-	"mixed":      {"tasks": "60", "cpu": "20us", "latency": "0s"},
-}
+// small are parameters that keep every workload quick, with more I/O tasks
+// than the shared ones so pipelining and loops have work to spread.
+var small = func() map[string]params.Values {
+	v := workloadtest.Small()
+	v["fanout"]["tasks"] = "300"
+	v["webrequest"]["tasks"] = "120"
+	v["mixed"]["tasks"] = "60"
+	return v
+}()
 
 // configs are the reactor parameters every workload runs under: the
 // defaults, a loop per core, offload, pipelining, and few connections (so
@@ -59,25 +59,6 @@ func build(t testing.TB, name string, v params.Values) *workloads.Spec {
 		t.Fatal(err)
 	}
 	return spec
-}
-
-// startBackends starts the backends spec needs, with faults, closed when
-// the test ends.
-func startBackends(t testing.TB, spec *workloads.Spec, f backend.Faults) ([]string, []*backend.Server) {
-	t.Helper()
-	var addrs []string
-	var servers []*backend.Server
-	for i := 0; i < spec.Backend.Instances; i++ {
-		s, err := backend.Start(context.Background(), backend.Config{ValueSize: spec.Backend.ValueSize,
-			Latency: backend.Constant(spec.Backend.Latency), Faults: f, Seed: int64(i + 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		addrs = append(addrs, s.Addr())
-		servers = append(servers, s)
-	}
-	return addrs, servers
 }
 
 func newReactor(t testing.TB, v params.Values) strategies.Strategy {
@@ -132,7 +113,7 @@ func TestEveryWorkloadMatchesTheReference(t *testing.T) {
 		t.Run(wd.Name, func(t *testing.T) {
 			t.Parallel()
 			spec := build(t, wd.Name, small[wd.Name])
-			addrs, _ := startBackends(t, spec, backend.Faults{})
+			addrs, _ := workloadtest.StartBackends(t, spec, backend.Faults{})
 			for _, v := range configs {
 				t.Run(fmt.Sprint(v), func(t *testing.T) {
 					job, err := run(t, context.Background(), spec, addrs, v, 5*time.Second)
@@ -179,9 +160,9 @@ func TestNoDescriptorsLeak(t *testing.T) {
 	spec := build(t, "fanout", params.Values{"tasks": "400", "backends": "2", "latency": "0s"})
 	faulty := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "0s"})
 	slow := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "50ms"})
-	addrs, _ := startBackends(t, spec, backend.Faults{})
-	faultyAddrs, _ := startBackends(t, faulty, backend.Faults{Reset: 0.05, Stall: 0.02, PartialClose: 0.05})
-	slowAddrs, _ := startBackends(t, slow, backend.Faults{})
+	addrs, _ := workloadtest.StartBackends(t, spec, backend.Faults{})
+	faultyAddrs, _ := workloadtest.StartBackends(t, faulty, backend.Faults{Reset: 0.05, Stall: 0.02, PartialClose: 0.05})
+	slowAddrs, _ := workloadtest.StartBackends(t, slow, backend.Faults{})
 	cases := []struct {
 		name   string
 		spec   *workloads.Spec
@@ -238,7 +219,7 @@ func TestFaultsEveryTaskVerifiedOrErrored(t *testing.T) {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			t.Parallel()
 			spec := build(t, "webrequest", params.Values{"tasks": "300", "latency": "0s"})
-			addrs, servers := startBackends(t, spec, faults)
+			addrs, servers := workloadtest.StartBackends(t, spec, faults)
 			const timeout = 300 * time.Millisecond
 			start := time.Now()
 			job, err := run(t, context.Background(), spec, addrs, v, timeout)
@@ -294,7 +275,7 @@ func TestFaultsEveryTaskVerifiedOrErrored(t *testing.T) {
 func TestTimeoutFailsTaskAndReplacesConnection(t *testing.T) {
 	t.Parallel()
 	spec := build(t, "fanout", params.Values{"tasks": "16", "backends": "1", "latency": "0s"})
-	addrs, servers := startBackends(t, spec, backend.Faults{Stall: 1})
+	addrs, servers := workloadtest.StartBackends(t, spec, backend.Faults{Stall: 1})
 	const timeout = 50 * time.Millisecond
 	start := time.Now()
 	// 4 connections, 16 tasks: four waves of timeouts, each on fresh sockets.
@@ -326,7 +307,7 @@ func TestTimeoutFailsTaskAndReplacesConnection(t *testing.T) {
 func TestPipelinedTasksBehindAFailureAreReissued(t *testing.T) {
 	t.Parallel()
 	spec := build(t, "fanout", params.Values{"tasks": "200", "backends": "1", "latency": "0s"})
-	addrs, servers := startBackends(t, spec, backend.Faults{Reset: 0.05})
+	addrs, servers := workloadtest.StartBackends(t, spec, backend.Faults{Reset: 0.05})
 	job, err := run(t, context.Background(), spec, addrs, params.Values{"conns": "1", "depth": "4"}, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +351,7 @@ func TestWrongSizedRepliesAreErrors(t *testing.T) {
 func TestBackendGoneMidRunFailsTasksPromptly(t *testing.T) {
 	t.Parallel()
 	spec := build(t, "fanout", params.Values{"tasks": "400", "backends": "1", "latency": "5ms"})
-	addrs, servers := startBackends(t, spec, backend.Faults{})
+	addrs, servers := workloadtest.StartBackends(t, spec, backend.Faults{})
 	go func() {
 		time.Sleep(30 * time.Millisecond)
 		servers[0].Close()
@@ -400,7 +381,7 @@ func TestBackendGoneMidRunFailsTasksPromptly(t *testing.T) {
 func TestCancelReturnsPromptly(t *testing.T) {
 	t.Parallel()
 	spec := build(t, "mixed", params.Values{"tasks": "100", "cpu": "1ms", "latency": "50ms"})
-	addrs, _ := startBackends(t, spec, backend.Faults{})
+	addrs, _ := workloadtest.StartBackends(t, spec, backend.Faults{})
 	for _, v := range []params.Values{{"conns": "2"}, {"conns": "2", "offload": "on"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		start := time.Now()
@@ -433,7 +414,7 @@ func TestProfilerLabelsReachLoopsAndWorkers(t *testing.T) {
 	}
 	defer func() { testHookLoopStart = nil }()
 	spec := build(t, "mixed", params.Values{"tasks": "40", "cpu": "10us", "latency": "0s"})
-	addrs, _ := startBackends(t, spec, backend.Faults{})
+	addrs, _ := workloadtest.StartBackends(t, spec, backend.Faults{})
 	pprof.Do(context.Background(), pprof.Labels("strategy", "reactor"), func(ctx context.Context) {
 		job, err := run(t, ctx, spec, addrs, params.Values{"loops": "2", "offload": "on"}, 5*time.Second)
 		if err != nil {

@@ -1,0 +1,72 @@
+// Package workloadtest holds what the strategies' tests share: workload
+// parameters small enough for a test, and in-process backends that close
+// when the test ends.
+//
+//	spec := workloadtest.Build(t, "fanout", params.Values{"latency": "0s"})
+//	addrs, _ := workloadtest.StartBackends(t, spec, backend.Faults{})
+package workloadtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/backend"
+)
+
+// Small returns parameter values that keep every registered workload to a
+// fraction of a second, as a fresh map the caller may change.
+func Small() map[string]params.Values {
+	return map[string]params.Values{
+		"noop":       {"tasks": "300"},
+		"dot":        {"tasks": "64", "size": "100", "span": "1000"},
+		"mandelbrot": {"width": "37", "rows": "9", "iter": "50"},
+		"hash":       {"tasks": "200", "size": "13"},
+		"fanout":     {"tasks": "60", "backends": "2", "latency": "0s"},
+		"webrequest": {"tasks": "30", "latency": "100us"},
+		"mixed":      {"tasks": "30", "cpu": "20us", "latency": "0s"},
+	}
+}
+
+// Build builds workload name with its Small values, overridden by over.
+func Build(t testing.TB, name string, over params.Values) *workloads.Spec {
+	t.Helper()
+	d, err := workloads.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := Small()[name]
+	if v == nil {
+		v = params.Values{}
+	}
+	for k, x := range over {
+		v[k] = x
+	}
+	spec, err := d.Build(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// StartBackends starts the in-process backends spec's fetch steps need,
+// serving its values with its latency and the given faults, and closes them
+// when the test ends.
+func StartBackends(t testing.TB, spec *workloads.Spec, faults backend.Faults) ([]string, []*backend.Server) {
+	t.Helper()
+	var addrs []string
+	var servers []*backend.Server
+	for i := 0; i < spec.Backend.Instances; i++ {
+		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
+			ValueSize: spec.Backend.ValueSize, Latency: backend.Constant(spec.Backend.Latency),
+			Faults: faults, Seed: int64(i + 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		addrs = append(addrs, s.Addr())
+		servers = append(servers, s)
+	}
+	return addrs, servers
+}
