@@ -23,7 +23,7 @@ type BenchFile struct {
 
 // Units whose larger values are better, declared so benchstat and compare
 // read deltas the right way round.
-var higherIsBetter = []string{"tasks/s", "%bound"}
+var higherIsBetter = []string{"tasks/s", "B/s", "%bound"}
 
 // CreateBenchFile starts path with the header: the machine's configuration,
 // extra "key: value" lines, and unit declarations.
@@ -111,6 +111,9 @@ func FormatResult(r *CellResult) string {
 	}
 	unit(float64(r.Wall.Nanoseconds())/n, "ns/op")
 	unit(r.TasksPerSec(), "tasks/s")
+	if bw, ok := r.BytesPerSec(); ok {
+		unit(bw, "B/s")
+	}
 	unit(percentile(r.Latencies, 0.50).Seconds(), "p50-sec/op")
 	unit(percentile(r.Latencies, 0.99).Seconds(), "p99-sec/op")
 	unit(percentile(r.Latencies, 0.999).Seconds(), "p999-sec/op")

@@ -232,6 +232,34 @@ func TestBenchLineHasEveryMetric(t *testing.T) {
 	}
 }
 
+// Workloads that count their memory traffic report it as B/s: that
+// traffic over the round's wall time. Others have no B/s.
+func TestBandwidthIsMemoryBytesOverWallTime(t *testing.T) {
+	t.Parallel()
+	stream := smallSpec(t, "stream", params.Values{"bytes": "40000", "chunk": "1000"})
+	hash := smallSpec(t, "hash", params.Values{"tasks": "10"})
+	bf, err := CreateBenchFile(filepath.Join(t.TempDir(), "bench.txt"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), &Plan{Cells: []*Cell{blockingCell(t, stream), blockingCell(t, hash)}}, Options{Count: 1, Out: bf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := readBench(t, bf.Path())
+	if len(res) != 2 || len(sum.Results) != 2 {
+		t.Fatalf("%d results", len(res))
+	}
+	bw, ok := res[0].Value("B/s")
+	want := 40000 / sum.Results[0].Wall.Seconds()
+	if !ok || bw < want*0.999 || bw > want*1.001 {
+		t.Errorf("stream B/s = %g (%v), want 40000 B over %v = %g", bw, ok, sum.Results[0].Wall, want)
+	}
+	if _, ok := res[1].Value("B/s"); ok {
+		t.Errorf("hash reports B/s: %v", res[1].Values)
+	}
+}
+
 func TestPercentileIsNearestRank(t *testing.T) {
 	t.Parallel()
 	var d []time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ func (pr *Profiling) capture(ctx context.Context, cell *Cell, opt Options) (stri
 	pc := profiles.Cell{Name: cell.Name, Workload: spec.Workload, Params: spec.Params.String(),
 		Strategy: cell.StrategyLabel}
 	wall := spec.Backend.Instances > 0
+	runtime.GC() // the garbage of earlier cells, before the profile starts
 	c, err := profiles.StartCapture(filepath.Join(pr.Dir, profiles.ProfileDir), pc,
 		profiles.CaptureOptions{Wall: wall, Trace: pr.Trace})
 	if err != nil {
@@ -85,7 +87,7 @@ func (pr *Profiling) capture(ctx context.Context, cell *Cell, opt Options) (stri
 	rounds := 0
 	var roundErr error
 	for rounds == 0 || time.Since(start) < minDur {
-		res := runCell(ctx, cell, opt)
+		res := runCellAsIs(ctx, cell, opt)
 		rounds++
 		if res.Err != nil {
 			roundErr = res.Err

@@ -3,6 +3,7 @@ package params
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,7 +143,7 @@ func Expand(values Values) []Values {
 }
 
 // Int declares an integer parameter in [lo, hi]. Values accept the suffixes
-// k (×1000), Ki (×1024), M (×10^6) and Mi (×2^20).
+// k (×1000), Ki (×1024), M (×10^6), Mi (×2^20), G (×10^9) and Gi (×2^30).
 func Int(name string, def, lo, hi int, doc string) Spec {
 	return Spec{Name: name, Default: strconv.Itoa(def), Doc: doc, Check: func(s string) (string, error) {
 		n, err := parseInt(s)
@@ -200,7 +201,7 @@ func parseInt(s string) (int, error) {
 	for _, suf := range []struct {
 		s string
 		m int
-	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"k", 1000}, {"M", 1000000}} {
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"k", 1000}, {"M", 1000000}, {"G", 1000000000}} {
 		if strings.HasSuffix(s, suf.s) {
 			s, mult = strings.TrimSuffix(s, suf.s), suf.m
 			break
@@ -209,6 +210,9 @@ func parseInt(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return 0, fmt.Errorf("not an integer")
+	}
+	if n > math.MaxInt/mult || n < math.MinInt/mult {
+		return 0, fmt.Errorf("too large")
 	}
 	return n * mult, nil
 }

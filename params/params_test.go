@@ -10,7 +10,7 @@ import (
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	specs := []Spec{
-		Int("tasks", 1000, 1, 1<<20, "tasks"),
+		Int("tasks", 1000, 1, 1<<40, "tasks"),
 		Duration("latency", time.Millisecond, 0, time.Second, "latency"),
 		Switch("offload", false, "offload"),
 		Enum("mode", "a", []string{"a", "b"}, "mode"),
@@ -24,6 +24,9 @@ func TestResolve(t *testing.T) {
 		{"defaults", nil, "tasks=1000/latency=1ms/offload=off/mode=a", nil},
 		{"suffixes", Values{"tasks": "4Ki", "latency": "500us"}, "tasks=4096/latency=500us/offload=off/mode=a", nil},
 		{"k suffix", Values{"tasks": "2k"}, "tasks=2000/latency=1ms/offload=off/mode=a", nil},
+		{"Gi suffix", Values{"tasks": "2Gi"}, "tasks=2147483648/latency=1ms/offload=off/mode=a", nil},
+		{"G suffix", Values{"tasks": "3G"}, "tasks=3000000000/latency=1ms/offload=off/mode=a", nil},
+		{"overflow", Values{"tasks": "9223372036854775807Ki"}, "", ErrInvalid},
 		{"canonical duration", Values{"latency": "0.5ms"}, "tasks=1000/latency=500us/offload=off/mode=a", nil},
 		{"unknown name", Values{"task": "1"}, "", ErrUnknown},
 		{"not an int", Values{"tasks": "many"}, "", ErrInvalid},

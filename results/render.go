@@ -26,6 +26,7 @@ func WriteTables(w io.Writer, set *Set, opts Options) error {
 		p.line("")
 		p.table(t)
 	}
+	p.bandwidth(set.Bandwidth(opts))
 	if len(set.Failures) > 0 {
 		p.line("")
 		p.line(p.heading("Failed cells"))

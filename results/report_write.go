@@ -105,6 +105,7 @@ func WriteReport(dir string, set *Set, opts ReportOptions) error {
 	for _, t := range tables {
 		writeHTMLTable(&h, t)
 	}
+	writeHTMLBandwidth(&h, set.Bandwidth(opts.Tables))
 	if len(set.Failures) > 0 {
 		h.WriteString("<h2>Failed cells</h2>\n<ul>\n")
 		for _, f := range set.Failures {

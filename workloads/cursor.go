@@ -90,6 +90,11 @@ func (c *Cursor) Compute(k Kernels) {
 			h = k.FNV1a(h, burstBlock[:])
 		}
 		c.res.Sum = mix(c.res.Sum, h)
+	case KernelSum:
+		c.res.Value += float64(k.Sum(in.Stream.B[st.Lo:st.Hi]))
+	case KernelTriad:
+		s := &in.Stream
+		c.res.Value += float64(k.Triad(s.A[st.Lo:st.Hi], s.B[st.Lo:st.Hi], s.C[st.Lo:st.Hi], TriadScale))
 	default:
 		panic(fmt.Sprintf("workloads: unknown kernel %v", st.Kernel))
 	}

@@ -15,6 +15,17 @@ type Kernels interface {
 	// FNV1a returns the 64-bit FNV-1a hash of msg, starting from seed instead
 	// of the standard offset basis (pass [FNVOffset] for the standard hash).
 	FNV1a(seed uint64, msg []byte) uint64
+	// Sum returns the sum of b: the stream workload's read kernel. Its
+	// inputs are multiples of 1/8 in [0, 1) and a chunk holds at most
+	// [MaxStreamChunk] of them, so every partial sum is exact in float32.
+	Sum(b []float32) float32
+	// Triad sets a[i] = b[i] + q·c[i] for every i of a (b and c at least as
+	// long) and returns the sum of the values it wrote: the stream
+	// workload's read-read-write kernel. On its inputs (multiples of 1/8
+	// below 1, q = [TriadScale]) every product, element and partial sum is
+	// exact in float32, so a fused multiply-add and any summation order
+	// give the same bits.
+	Triad(a, b, c []float32, q float32) float32
 }
 
 // FNV-1a 64-bit parameters.
@@ -32,6 +43,32 @@ type scalarKernels struct{}
 func (scalarKernels) Dot(a, b []float32) float32                { return DotScalar(a, b) }
 func (scalarKernels) MandelbrotRow(g *Mandelbrot, y int) uint64 { return MandelbrotRowScalar(g, y) }
 func (scalarKernels) FNV1a(seed uint64, msg []byte) uint64      { return FNV1aScalar(seed, msg) }
+func (scalarKernels) Sum(b []float32) float32                   { return SumScalar(b) }
+func (scalarKernels) Triad(a, b, c []float32, q float32) float32 {
+	return TriadScalar(a, b, c, q)
+}
+
+// SumScalar is the reference sum: one float32 accumulator.
+func SumScalar(b []float32) float32 {
+	var sum float32
+	for _, x := range b {
+		sum += x
+	}
+	return sum
+}
+
+// TriadScalar is the reference triad: a[i] = b[i] + q·c[i], one element at
+// a time, returning the sum of the values written.
+func TriadScalar(a, b, c []float32, q float32) float32 {
+	b, c = b[:len(a)], c[:len(a)]
+	var sum float32
+	for i := range a {
+		x := b[i] + q*c[i]
+		a[i] = x
+		sum += x
+	}
+	return sum
+}
 
 // DotScalar is the reference dot product: one float32 accumulator.
 func DotScalar(a, b []float32) float32 {

@@ -28,9 +28,11 @@ const (
 	KernelHash                     // FNV-1a of message Lo of Input.Messages
 	KernelRender                   // builds a response page from the task's replies and hashes it
 	KernelBurst                    // Lo chained FNV-1a rounds over a 4 KiB block: a calibrated CPU burst
+	KernelSum                      // sum of Input.Stream.B[Lo:Hi]
+	KernelTriad                    // Input.Stream.A[Lo:Hi] = B + TriadScale·C over [Lo:Hi], summed
 )
 
-var kernelNames = [...]string{"noop", "dot", "mandelbrot", "hash", "render", "burst"}
+var kernelNames = [...]string{"noop", "dot", "mandelbrot", "hash", "render", "burst", "sum", "triad"}
 
 func (k Kernel) String() string {
 	if int(k) < len(kernelNames) {
@@ -58,12 +60,21 @@ type Task struct {
 	Steps []Step
 }
 
-// Input is the data shared by all tasks, read-only while a cell runs.
+// Input is the data shared by all tasks. It is read-only while a cell runs,
+// except Stream.A, which triad steps write: each task its own range, the
+// same values every round.
 type Input struct {
 	A, B        []float32   // dot
 	Mandelbrot  *Mandelbrot // mandelbrot
 	Messages    []byte      // hash: message i is Messages[i*MessageSize:(i+1)*MessageSize]
 	MessageSize int
+	Stream      StreamArrays // stream
+}
+
+// StreamArrays are the stream workload's arrays, named as in McCalpin's
+// STREAM: the sum kernel reads B; the triad reads B and C and writes A.
+type StreamArrays struct {
+	A, B, C []float32
 }
 
 // Message returns message i of the hash workload.
@@ -99,6 +110,13 @@ type Spec struct {
 	// Notes are facts about this build worth recording with the run (for
 	// example a calibration), as "key: value" file configuration.
 	Notes []params.KV
+	// MemoryBytes is the memory traffic of one round's compute steps,
+	// counted as STREAM does (each element read or written counts once;
+	// the read a cache's write-allocate adds is not counted), for
+	// workloads whose kernels stream through arrays: dot and stream. The
+	// harness reports MemoryBytes per second of wall time as B/s. Zero for
+	// the other workloads.
+	MemoryBytes int64
 }
 
 // Fetches returns the number of fetch steps over all tasks.

@@ -18,6 +18,7 @@ var small = map[string]params.Values{
 	"fanout":     {"tasks": "20", "backends": "3"},
 	"webrequest": {"tasks": "10"},
 	"mixed":      {"tasks": "10", "cpu": "20us"},
+	"stream":     {"op": "triad", "bytes": "12000", "chunk": "300"},
 }
 
 func buildSmall(t testing.TB, name string) *Spec {

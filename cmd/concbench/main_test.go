@@ -50,6 +50,32 @@ func concbench(t *testing.T, dir string, args ...string) (stdout, stderr string,
 	return out.String(), errb.String(), code
 }
 
+// The stream workload's cells set the bandwidth that dot's cells are
+// compared with, in the same run's output.
+func TestRunReportsBandwidthAgainstStream(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stdout, stderr, code := concbench(t, dir, "run", "--quiet", "--count", "1", "--warmup", "0", "--profile=false",
+		"--workloads", "stream,dot", "--strategies", "blocking,simd",
+		"stream.bytes=4Mi", "stream.op=sum", "dot.tasks=512", "dot.span=1Mi")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"Memory bandwidth", "% of the fastest stream cell of this run (Stream op=sum/bytes=4194304/",
+		"Dot tasks=512/size=4096/span=1048576", " GB/s ("} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	bench, err := os.ReadFile(filepath.Join(dir, "out", "latest", "bench.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bench), "Unit B/s better=higher") || !strings.Contains(string(bench), " B/s\t") {
+		t.Errorf("bench.txt has no B/s figures:\n%s", bench)
+	}
+}
+
 func TestRunWritesBenchstatReadableResults(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -105,7 +131,7 @@ func TestBadInputGivesUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--workloads", "nope"}, `unknown workload "nope" (valid: dot, fanout, hash, mandelbrot, mixed, noop, webrequest)`},
+		{[]string{"run", "--workloads", "nope"}, `unknown workload "nope" (valid: dot, fanout, hash, mandelbrot, mixed, noop, stream, webrequest)`},
 		{[]string{"run", "--strategies", "nope"}, `unknown strategy "nope" (valid: blocking, threads, goroutines, pool`},
 		{[]string{"run", "pool.workers=many"}, `strategy pool: invalid parameter value: workers="many": not an integer`},
 		{[]string{"run", "pool.size=1"}, `unknown parameter "size" (valid: workers)`},

@@ -58,7 +58,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated strategies (default: all available here)")
 	fs.IntVar(&f.count, "count", 6, "counted rounds per cell (6 is the fewest for which benchstat gives a 95% confidence interval)")
 	fs.IntVar(&f.warmup, "warmup", 1, "warm-up rounds per cell, not counted")
-	fs.BoolVar(&f.quick, "quick", false, "small task counts: the whole matrix in well under a minute")
+	fs.BoolVar(&f.quick, "quick", false, "small task counts: the whole matrix in about a minute on 2 cores")
 	fs.StringVar(&f.out, "out", "out", "folder that holds run folders")
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "limit for one round of one cell; a round past it fails the cell")
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 5*time.Second, "limit for one backend request; a request past it is a task error")

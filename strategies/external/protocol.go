@@ -2,6 +2,8 @@ package external
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 
@@ -75,8 +77,15 @@ type wireLine struct {
 	Fatal   string   `json:"fatal"`
 }
 
-// newWireJob encodes spec and the job's connection facts for a child.
-func newWireJob(strategy string, params map[string]string, backends []string, fetchTimeoutNs int64, spec *workloads.Spec) *wireJob {
+// ErrUnsupportedKernel is wrapped by the error of a job whose spec uses a
+// kernel that protocol 1 does not carry.
+var ErrUnsupportedKernel = errors.New("kernel not in the external protocol")
+
+// newWireJob encodes spec and the job's connection facts for a child. The
+// stream workload's kernels are not part of protocol 1: their hundreds of
+// MiB of arrays would travel through a pipe as base64, and a bandwidth
+// figure of an interpreter says nothing about its concurrency model.
+func newWireJob(strategy string, params map[string]string, backends []string, fetchTimeoutNs int64, spec *workloads.Spec) (*wireJob, error) {
 	w := &wireJob{
 		Protocol:       ProtocolVersion,
 		Strategy:       strategy,
@@ -109,6 +118,9 @@ func newWireJob(strategy string, params map[string]string, backends []string, fe
 				steps[j] = wireStep{Op: "fetch", Backend: st.Backend, Key: st.Key, KeyFromReply: st.KeyFromReply}
 				continue
 			}
+			if st.Kernel == workloads.KernelSum || st.Kernel == workloads.KernelTriad {
+				return nil, fmt.Errorf("%w: %s (workload %s): external strategies run every workload but stream", ErrUnsupportedKernel, st.Kernel, spec.Workload)
+			}
 			steps[j] = wireStep{Op: "compute", Kernel: st.Kernel.String(), Lo: st.Lo, Hi: st.Hi}
 			burst = burst || st.Kernel == workloads.KernelBurst
 		}
@@ -117,7 +129,7 @@ func newWireJob(strategy string, params map[string]string, backends []string, fe
 	if burst {
 		w.Input.BurstBlock = workloads.BurstBlock()
 	}
-	return w
+	return w, nil
 }
 
 func float32Bytes(fs []float32) []byte {

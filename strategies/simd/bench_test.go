@@ -39,6 +39,30 @@ func BenchmarkDot(b *testing.B) {
 	})
 }
 
+// BenchmarkStream times the stream kernels on one in-cache chunk (16 Ki
+// floats, 64 KiB an array): their arithmetic speed. Out of cache they run
+// at memory bandwidth; the stream workload measures that.
+func BenchmarkStream(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	x, y, out := eighths(r, 16384), eighths(r, 16384), make([]float32, 16384)
+	b.Run("sum", func(b *testing.B) {
+		benchPaths(b, func(b *testing.B, k workloads.Kernels) {
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				sinkF += k.Sum(x)
+			}
+		})
+	})
+	b.Run("triad", func(b *testing.B) {
+		benchPaths(b, func(b *testing.B, k workloads.Kernels) {
+			b.SetBytes(int64(12 * len(x)))
+			for b.Loop() {
+				sinkF += k.Triad(out, x, y, workloads.TriadScale)
+			}
+		})
+	})
+}
+
 func BenchmarkMandelbrotRow(b *testing.B) {
 	// The mandelbrot workload's default image; one op is the whole image.
 	g := workloads.Mandelbrot{Width: 1024, Height: 512, MaxIter: 256, X0: -2, Y0: -1.25, DX: 3.0 / 1024, DY: 2.5 / 512}

@@ -17,6 +17,11 @@
 //   - Dot keeps four vector accumulators (the FMA latency would otherwise
 //     idle the FMA units); on the dot workload's exact inputs its bits equal
 //     the reference, elsewhere it agrees within float32 rounding.
+//   - Sum and Triad (the stream workload's kernels) keep independent
+//     vector accumulators too; Triad's c·q + b is one fused multiply-add,
+//     which on the stream inputs rounds to the same bits as the reference's
+//     separate multiply and add. Both are limited by memory bandwidth, not
+//     by arithmetic, once the arrays are out of cache.
 //   - MandelbrotRow gives each pixel a lane and is bit-identical to the
 //     reference: the same float32 multiplies and adds in the same order,
 //     never fused, a mask retiring escaped lanes, two vectors in flight.

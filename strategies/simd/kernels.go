@@ -49,6 +49,34 @@ func (k Kernels) Dot(a, b []float32) float32 {
 	return dotUnrolled(a, b)
 }
 
+// Sum returns the sum of b: four vector accumulators on the vector paths
+// (eight scalar ones on the scalar path), so that the loads, not the
+// latency of one chain of additions, set the pace. Exact, hence equal to
+// [workloads.SumScalar], on the stream workload's inputs.
+func (k Kernels) Sum(b []float32) float32 {
+	switch k.path {
+	case AVX512:
+		return sum16(b)
+	case AVX2:
+		return sum8v(b)
+	}
+	return sumUnrolled(b)
+}
+
+// Triad sets a[i] = b[i] + q·c[i] and returns the sum of the values
+// written. The vector paths use a fused multiply-add (one rounding where the
+// reference has two: the same bits on the stream workload's exact inputs)
+// and sum in four vector accumulators.
+func (k Kernels) Triad(a, b, c []float32, q float32) float32 {
+	switch k.path {
+	case AVX512:
+		return triad16(a, b, c, q)
+	case AVX2:
+		return triad8(a, b, c, q)
+	}
+	return triadUnrolled(a, b, c, q)
+}
+
 // MandelbrotRow returns [workloads.MandelbrotRowScalar](g, y) bit for bit:
 // one vector lane a pixel, the same float32 operations in the same order
 // (separate multiplies and adds, never fused), a lane mask retiring pixels
@@ -161,6 +189,53 @@ func dotUnrolled(a, b []float32) float32 {
 	sum := ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 	for i, x := range a {
 		sum += x * b[i]
+	}
+	return sum
+}
+
+// sumUnrolled is the scalar path's sum: eight independent accumulators.
+func sumUnrolled(b []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	for len(b) >= 8 {
+		x := (*[8]float32)(b)
+		s0 += x[0]
+		s1 += x[1]
+		s2 += x[2]
+		s3 += x[3]
+		s4 += x[4]
+		s5 += x[5]
+		s6 += x[6]
+		s7 += x[7]
+		b = b[8:]
+	}
+	sum := ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+	for _, x := range b {
+		sum += x
+	}
+	return sum
+}
+
+// triadUnrolled is the scalar path's triad: four elements a step, four
+// independent accumulators.
+func triadUnrolled(a, b, c []float32, q float32) float32 {
+	b, c = b[:len(a)], c[:len(a)]
+	var s0, s1, s2, s3 float32
+	for len(a) >= 4 && len(b) >= 4 && len(c) >= 4 {
+		x, y, z := (*[4]float32)(a), (*[4]float32)(b), (*[4]float32)(c)
+		x[0] = y[0] + q*z[0]
+		x[1] = y[1] + q*z[1]
+		x[2] = y[2] + q*z[2]
+		x[3] = y[3] + q*z[3]
+		s0 += x[0]
+		s1 += x[1]
+		s2 += x[2]
+		s3 += x[3]
+		a, b, c = a[4:], b[4:], c[4:]
+	}
+	sum := (s0 + s1) + (s2 + s3)
+	for i := range a {
+		a[i] = b[i] + q*c[i]
+		sum += a[i]
 	}
 	return sum
 }

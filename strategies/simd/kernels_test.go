@@ -45,6 +45,19 @@ func eighths(r *rand.Rand, n int) []float32 {
 	return s
 }
 
+// testLengths returns the lengths the exactness tests try: every length
+// 0..300 (each tail of every vector loop), then 20 random ones below limit.
+func testLengths(r *rand.Rand, limit int) []int {
+	lengths := make([]int, 0, 321)
+	for n := 0; n <= 300; n++ {
+		lengths = append(lengths, n)
+	}
+	for range 20 {
+		lengths = append(lengths, r.IntN(limit))
+	}
+	return lengths
+}
+
 func TestPathsEndWithScalar(t *testing.T) {
 	ps := Paths()
 	if len(ps) == 0 || ps[len(ps)-1] != Scalar {
@@ -73,14 +86,7 @@ func TestDotExact(t *testing.T) {
 	eachPath(t, func(t *testing.T, k Kernels) {
 		r := rand.New(rand.NewPCG(1, 2))
 		a, b := eighths(r, 5000), eighths(r, 5000)
-		lengths := make([]int, 0, 320)
-		for n := 0; n <= 300; n++ {
-			lengths = append(lengths, n)
-		}
-		for range 20 {
-			lengths = append(lengths, r.IntN(len(a)))
-		}
-		for _, n := range lengths {
+		for _, n := range testLengths(r, len(a)) {
 			off := r.IntN(len(a) - n + 1) // unaligned windows too
 			x, y := a[off:off+n], b[off:off+n]
 			if got, want := k.Dot(x, y), workloads.DotScalar(x, y); got != want {
@@ -104,6 +110,35 @@ func TestDotRandom(t *testing.T) {
 			// Both sums round at most n times by 2^-24 relative to the running magnitude.
 			if tol := 2 * float64(n+1) * 0x1p-24 * mag; math.Abs(got-want) > tol {
 				t.Fatalf("len %d: Dot = %v, scalar %v, |diff| %g > %g", n, got, want, math.Abs(got-want), tol)
+			}
+		}
+	})
+}
+
+func TestStreamExact(t *testing.T) {
+	eachPath(t, func(t *testing.T, k Kernels) {
+		r := rand.New(rand.NewPCG(5, 6))
+		b, c := eighths(r, 5000), eighths(r, 5000)
+		got, want := make([]float32, 5000), make([]float32, 5000)
+		for _, n := range testLengths(r, len(b)) {
+			off := r.IntN(len(b) - n + 1) // unaligned windows too
+			x, y := b[off:off+n], c[off:off+n]
+			if s, ref := k.Sum(x), workloads.SumScalar(x); s != ref {
+				t.Fatalf("len %d offset %d: Sum = %v, want %v", n, off, s, ref)
+			}
+			// The triad writes a window of its own output and nothing else.
+			for i := range got {
+				got[i], want[i] = -1, -1
+			}
+			s := k.Triad(got[off:off+n], x, y, workloads.TriadScale)
+			ref := workloads.TriadScalar(want[off:off+n], x, y, workloads.TriadScale)
+			if s != ref {
+				t.Fatalf("len %d offset %d: Triad = %v, want %v", n, off, s, ref)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("len %d offset %d: a[%d] = %v, want %v", n, off, i, got[i], want[i])
+				}
 			}
 		}
 	})
@@ -234,6 +269,10 @@ func FuzzKernels(f *testing.F) {
 			if !closeDot(got, want, a, b) {
 				t.Errorf("%s: Dot = %v, scalar %v", p, got, want)
 			}
+			if got, want := float64(k.Sum(a)), float64(workloads.SumScalar(a)); !closeDot(got, want, a, ones(len(a))) {
+				t.Errorf("%s: Sum = %v, scalar %v", p, got, want)
+			}
+			checkTriad(t, k, b[:len(a)], a)
 			for y := range g.Height {
 				if got, want := k.MandelbrotRow(&g, y), workloads.MandelbrotRowScalar(&g, y); got != want {
 					t.Errorf("%s: %+v row %d: %d, want %d", p, g, y, got, want)
@@ -247,6 +286,40 @@ func FuzzKernels(f *testing.F) {
 			}
 		}
 	})
+}
+
+func ones(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = 1
+	}
+	return s
+}
+
+// checkTriad compares k's triad over arbitrary floats with the reference:
+// each element within the rounding that a fused multiply-add saves (one
+// float32 rounding of b + q·c), and the returned sums as dot products of
+// the written values with ones.
+func checkTriad(t *testing.T, k Kernels, b, c []float32) {
+	t.Helper()
+	q := workloads.TriadScale
+	got, want := make([]float32, len(b)), make([]float32, len(b))
+	gs := float64(k.Triad(got, b, c, q))
+	ws := float64(workloads.TriadScalar(want, b, c, q))
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		mag := math.Abs(float64(b[i])) + math.Abs(float64(q)*float64(c[i]))
+		switch {
+		case g == w, math.IsNaN(g) && math.IsNaN(w):
+		case math.IsInf(mag, 0) || mag > math.MaxFloat32/2 || math.IsNaN(mag):
+			// near overflow, fused and unfused may disagree on infinity
+		case math.Abs(g-w) > 0x1p-23*mag+0x1p-149:
+			t.Errorf("%s: triad a[%d] = %v, scalar %v (b %v, c %v)", k.Path(), i, got[i], want[i], b[i], c[i])
+		}
+	}
+	if !closeDot(gs, ws, want, ones(len(want))) && !closeDot(gs, ws, got, ones(len(got))) {
+		t.Errorf("%s: Triad = %v, scalar %v", k.Path(), gs, ws)
+	}
 }
 
 // closeDot reports whether two dot products of a and b agree within the

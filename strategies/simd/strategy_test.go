@@ -93,12 +93,20 @@ func TestCPUWorkloads(t *testing.T) {
 		"mandelbrot": buildSpec(t, "mandelbrot", params.Values{"width": "203", "rows": "61", "iter": "300"}),
 		"hash":       buildSpec(t, "hash", params.Values{"tasks": "1001", "size": "67"}),
 		"hash-tiny":  buildSpec(t, "hash", params.Values{"tasks": "3", "size": "1"}),
+		"stream-sum": buildSpec(t, "stream", params.Values{"bytes": "40004", "chunk": "777"}),
+		// triad writes its output array: each subtest builds its own
+		// (parallel runs on one spec would race on it).
+		"stream-triad": nil,
 	}
-	for name, spec := range specs {
+	for name, shared := range specs {
 		for _, p := range Paths() {
 			for _, batch := range []string{"1", "7", "256"} {
 				t.Run(name+"/"+string(p)+"/batch="+batch, func(t *testing.T) {
 					t.Parallel()
+					spec := shared
+					if spec == nil {
+						spec = buildSpec(t, "stream", params.Values{"op": "triad", "bytes": "40008", "chunk": "333"})
+					}
 					job := runJob(t, spec, params.Values{"path": string(p), "batch": batch}, nil, time.Second)
 					checkAll(t, spec, job)
 				})

@@ -63,6 +63,75 @@ func dot8(a, b []float32) float32 {
 	return sum8(s0.Add(s1).Add(s2.Add(s3))) + dotUnrolled(a, b)
 }
 
+// sum16 is the AVX-512 sum: four Float32x16 accumulators.
+func sum16(b []float32) float32 {
+	var s0, s1, s2, s3 archsimd.Float32x16
+	for len(b) >= 64 {
+		s0 = s0.Add(archsimd.LoadFloat32x16((*[16]float32)(b[0:16])))
+		s1 = s1.Add(archsimd.LoadFloat32x16((*[16]float32)(b[16:32])))
+		s2 = s2.Add(archsimd.LoadFloat32x16((*[16]float32)(b[32:48])))
+		s3 = s3.Add(archsimd.LoadFloat32x16((*[16]float32)(b[48:64])))
+		b = b[64:]
+	}
+	for len(b) >= 16 {
+		s0 = s0.Add(archsimd.LoadFloat32x16((*[16]float32)(b[0:16])))
+		b = b[16:]
+	}
+	s := s0.Add(s1).Add(s2.Add(s3))
+	return sum8(s.GetLo().Add(s.GetHi())) + sumUnrolled(b)
+}
+
+// sum8v is the AVX2 sum: four Float32x8 accumulators.
+func sum8v(b []float32) float32 {
+	var s0, s1, s2, s3 archsimd.Float32x8
+	for len(b) >= 32 {
+		s0 = s0.Add(archsimd.LoadFloat32x8((*[8]float32)(b[0:8])))
+		s1 = s1.Add(archsimd.LoadFloat32x8((*[8]float32)(b[8:16])))
+		s2 = s2.Add(archsimd.LoadFloat32x8((*[8]float32)(b[16:24])))
+		s3 = s3.Add(archsimd.LoadFloat32x8((*[8]float32)(b[24:32])))
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		s0 = s0.Add(archsimd.LoadFloat32x8((*[8]float32)(b[0:8])))
+		b = b[8:]
+	}
+	return sum8(s0.Add(s1).Add(s2.Add(s3))) + sumUnrolled(b)
+}
+
+// triad16 is the AVX-512 triad: c·q + b fused, 32 elements a step, the
+// written values summed in two Float32x16 accumulators.
+func triad16(a, b, c []float32, q float32) float32 {
+	b, c = b[:len(a)], c[:len(a)]
+	qv := archsimd.BroadcastFloat32x16(q)
+	var s0, s1 archsimd.Float32x16
+	for len(a) >= 32 && len(b) >= 32 && len(c) >= 32 {
+		x0 := archsimd.LoadFloat32x16((*[16]float32)(c[0:16])).MulAdd(qv, archsimd.LoadFloat32x16((*[16]float32)(b[0:16])))
+		x1 := archsimd.LoadFloat32x16((*[16]float32)(c[16:32])).MulAdd(qv, archsimd.LoadFloat32x16((*[16]float32)(b[16:32])))
+		x0.Store((*[16]float32)(a[0:16]))
+		x1.Store((*[16]float32)(a[16:32]))
+		s0, s1 = s0.Add(x0), s1.Add(x1)
+		a, b, c = a[32:], b[32:], c[32:]
+	}
+	s := s0.Add(s1)
+	return sum8(s.GetLo().Add(s.GetHi())) + triadUnrolled(a, b, c, q)
+}
+
+// triad8 is the AVX2 triad: 16 elements a step, two Float32x8 accumulators.
+func triad8(a, b, c []float32, q float32) float32 {
+	b, c = b[:len(a)], c[:len(a)]
+	qv := archsimd.BroadcastFloat32x8(q)
+	var s0, s1 archsimd.Float32x8
+	for len(a) >= 16 && len(b) >= 16 && len(c) >= 16 {
+		x0 := archsimd.LoadFloat32x8((*[8]float32)(c[0:8])).MulAdd(qv, archsimd.LoadFloat32x8((*[8]float32)(b[0:8])))
+		x1 := archsimd.LoadFloat32x8((*[8]float32)(c[8:16])).MulAdd(qv, archsimd.LoadFloat32x8((*[8]float32)(b[8:16])))
+		x0.Store((*[8]float32)(a[0:8]))
+		x1.Store((*[8]float32)(a[8:16]))
+		s0, s1 = s0.Add(x0), s1.Add(x1)
+		a, b, c = a[16:], b[16:], c[16:]
+	}
+	return sum8(s0.Add(s1)) + triadUnrolled(a, b, c, q)
+}
+
 func sum8(v archsimd.Float32x8) float32 {
 	var t [8]float32
 	v.Store(&t)

@@ -26,6 +26,8 @@ func Small() map[string]params.Values {
 		"fanout":     {"tasks": "60", "backends": "2", "latency": "0s"},
 		"webrequest": {"tasks": "30", "latency": "100us"},
 		"mixed":      {"tasks": "30", "cpu": "20us", "latency": "0s"},
+		// triad: the kernel that writes, over 1000 elements of each array.
+		"stream": {"op": "triad", "bytes": "12000", "chunk": "77"},
 	}
 }
 

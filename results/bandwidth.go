@@ -1,0 +1,184 @@
+package results
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"math"
+
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// BandwidthUnit is the unit of memory bandwidth the harness writes for
+// workloads that count their memory traffic (dot and stream).
+const BandwidthUnit = "B/s"
+
+// StreamWorkload is the benchmark base name of the workload whose cells
+// measure this machine's memory bandwidth.
+const StreamWorkload = "Stream"
+
+// Bandwidth relates every cell that reports B/s to the memory bandwidth
+// measured in the same set: Peak is the highest median B/s of any stream
+// cell, and each cell's fraction of it says how close that cell comes to
+// what the memory can deliver. A cell above 100% was served (in part) from
+// cache.
+type Bandwidth struct {
+	// Peak is the highest median B/s of a stream cell; 0 when the set
+	// has no stream cell.
+	Peak float64
+	// PeakCell names that cell: "Stream op=sum/… · simd(…)".
+	PeakCell string
+	// Columns are the strategies, in the order the tables show them.
+	Columns []string
+	// Rows hold one row per workload row that reports B/s.
+	Rows []BandwidthRow
+}
+
+// A BandwidthRow is one row of one workload.
+type BandwidthRow struct {
+	// Label is the workload and its row: "Dot tasks=16384/…".
+	Label string
+	// Median holds each column's median B/s, indexed like Columns; NaN
+	// where the strategy was not run, failed, or has no samples.
+	Median []float64
+}
+
+// Fraction returns median/Peak, or false without a peak or a value.
+func (b *Bandwidth) Fraction(median float64) (float64, bool) {
+	if b.Peak <= 0 || math.IsNaN(median) {
+		return 0, false
+	}
+	return median / b.Peak, true
+}
+
+// Bandwidth builds the bandwidth summary of the set, or returns nil when
+// no result reports B/s. opts selects the baseline column (shown first)
+// and the confidence level, as for Tables; its units are ignored.
+func (s *Set) Bandwidth(opts Options) *Bandwidth {
+	opts.Units, opts.AllUnits = []string{BandwidthUnit}, false
+	b := &Bandwidth{}
+	colIndex := map[string]int{}
+	for _, t := range s.Tables(opts) {
+		if t.Unit != BandwidthUnit {
+			continue
+		}
+		for _, col := range t.Columns {
+			if _, ok := colIndex[col]; !ok {
+				colIndex[col] = len(b.Columns)
+				b.Columns = append(b.Columns, col)
+			}
+		}
+		for i, label := range t.Rows {
+			row := BandwidthRow{Label: t.Workload + " " + label}
+			measured := false
+			for j, c := range t.Cells[i] {
+				v := math.NaN()
+				if c != nil && !c.Failed() && c.Sample != nil && len(c.Sample.Values) > 0 {
+					v, measured = c.Summary.Center, true
+				}
+				col := colIndex[t.Columns[j]]
+				for len(row.Median) <= col {
+					row.Median = append(row.Median, math.NaN())
+				}
+				row.Median[col] = v
+				if t.Workload == StreamWorkload && v > b.Peak {
+					b.Peak, b.PeakCell = v, row.Label+" · "+t.Columns[j]
+				}
+			}
+			if measured {
+				b.Rows = append(b.Rows, row)
+			}
+		}
+	}
+	if len(b.Rows) == 0 {
+		return nil
+	}
+	for i := range b.Rows {
+		for len(b.Rows[i].Median) < len(b.Columns) {
+			b.Rows[i].Median = append(b.Rows[i].Median, math.NaN())
+		}
+	}
+	return b
+}
+
+// Title describes the table: what the percentages are of.
+func (b *Bandwidth) Title() string {
+	if b.Peak <= 0 {
+		return "Memory bandwidth · median GB/s (no stream cell in this run: add --workloads stream for a % of the machine's bandwidth)"
+	}
+	return fmt.Sprintf("Memory bandwidth · median GB/s and %% of the fastest stream cell of this run (%s: %s)",
+		b.PeakCell, gbps(b.Peak))
+}
+
+// cellText is "56.2 GB/s (91%)", or "" for no value.
+func (b *Bandwidth) cellText(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	text := gbps(v)
+	if f, ok := b.Fraction(v); ok {
+		text += fmt.Sprintf(" (%.0f%%)", 100*f)
+	}
+	return text
+}
+
+// gbps formats a rate in decimal gigabytes a second, the unit in which
+// memory bandwidth is usually quoted.
+func gbps(v float64) string { return fmt.Sprintf("%.1f GB/s", v/1e9) }
+
+// grid returns the table's header, alignments and body.
+func (b *Bandwidth) grid() ([]string, []tw.Align, [][]string) {
+	header := append([]string{"workload"}, b.Columns...)
+	aligns := []tw.Align{tw.AlignLeft}
+	for range b.Columns {
+		aligns = append(aligns, tw.AlignRight)
+	}
+	var body [][]string
+	for _, r := range b.Rows {
+		row := []string{r.Label}
+		for _, v := range r.Median {
+			row = append(row, b.cellText(v))
+		}
+		body = append(body, row)
+	}
+	return header, aligns, body
+}
+
+// bandwidth prints the bandwidth table, if the set has one.
+func (p *printer) bandwidth(b *Bandwidth) {
+	if b == nil {
+		return
+	}
+	p.line("")
+	if p.format == Markdown {
+		p.line("### " + b.Title())
+		p.line("")
+	} else {
+		p.line(b.Title())
+	}
+	header, aligns, body := b.grid()
+	if p.err == nil {
+		p.err = p.grid(header, aligns, body)
+	}
+}
+
+// writeHTMLBandwidth is bandwidth for report.html.
+func writeHTMLBandwidth(h *bytes.Buffer, b *Bandwidth) {
+	if b == nil {
+		return
+	}
+	header, _, body := b.grid()
+	fmt.Fprintf(h, "<h3>%s</h3>\n<table>\n<tr>", html.EscapeString(b.Title()))
+	for _, c := range header {
+		fmt.Fprintf(h, "<th>%s</th>", html.EscapeString(c))
+	}
+	h.WriteString("</tr>\n")
+	for _, row := range body {
+		h.WriteString("<tr>")
+		for _, c := range row {
+			fmt.Fprintf(h, "<td>%s</td>", html.EscapeString(c))
+		}
+		h.WriteString("</tr>\n")
+	}
+	h.WriteString("</table>\n")
+}
