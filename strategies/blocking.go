@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"context"
+	"time"
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/workloads"
@@ -26,11 +27,13 @@ func (blocking) Run(ctx context.Context, job *Job) error {
 	}
 	defer conns.Close()
 	job.Begin()
+	// Back to back: each task starts when the one before it ends.
+	t := time.Now()
 	for i := range job.Tasks() {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		job.RunTask(i, workloads.Scalar, conns)
+		t = job.RunTaskFrom(i, t, workloads.Scalar, conns)
 	}
 	return nil
 }

@@ -86,11 +86,19 @@ func (j *Job) Began() time.Time {
 // Tasks returns the number of tasks.
 func (j *Job) Tasks() int { return len(j.outcomes) }
 
-// Finish records the outcome of task i, which started at start. Each task
-// must be finished exactly once, by one goroutine; the harness reads the
-// outcomes after Run returns.
+// Finish records the outcome of task i, which started at start and ends
+// now. Each task must be finished exactly once, by one goroutine; the
+// harness reads the outcomes after Run returns.
 func (j *Job) Finish(i int, start time.Time, r workloads.Result, err error) {
-	j.outcomes[i] = Outcome{Start: start, End: time.Now(), Result: r, Err: err, Done: true}
+	j.FinishAt(i, start, time.Now(), r, err)
+}
+
+// FinishAt is Finish with the end read by the caller: a strategy that ends
+// many tasks at one moment (a lockstep round) reads the clock once for all
+// of them. On this project's VM a clock read costs about as much as an
+// in-cache dot product of 4096 floats.
+func (j *Job) FinishAt(i int, start, end time.Time, r workloads.Result, err error) {
+	j.outcomes[i] = Outcome{Start: start, End: end, Result: r, Err: err, Done: true}
 }
 
 // Outcomes returns every task's outcome (valid once Run has returned).
@@ -99,16 +107,26 @@ func (j *Job) Outcomes() []Outcome { return j.outcomes }
 // RunTask runs task i synchronously with kernels k, fetching through f, and
 // records its outcome. A panic in the task is recorded as its error.
 func (j *Job) RunTask(i int, k workloads.Kernels, f workloads.Fetcher) {
-	start := time.Now()
+	j.RunTaskFrom(i, time.Now(), k, f)
+}
+
+// RunTaskFrom is RunTask for a task that started at start, and returns
+// the task's end: a strategy that runs tasks back to back, with nothing
+// between them, passes one task's end as the next one's start and reads
+// the clock once a task instead of twice.
+func (j *Job) RunTaskFrom(i int, start time.Time, k workloads.Kernels, f workloads.Fetcher) (end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
 			buf := make([]byte, 4096)
 			buf = buf[:runtime.Stack(buf, false)]
-			j.Finish(i, start, workloads.Result{}, fmt.Errorf("task %d: %w: %v\n%s", i, ErrPanic, p, buf))
+			end = time.Now()
+			j.FinishAt(i, start, end, workloads.Result{}, fmt.Errorf("task %d: %w: %v\n%s", i, ErrPanic, p, buf))
 		}
 	}()
 	r, err := j.Spec.RunTask(i, k, f)
-	j.Finish(i, start, r, err)
+	end = time.Now()
+	j.FinishAt(i, start, end, r, err)
+	return end
 }
 
 // NeedsBackend reports whether the job's tasks fetch.

@@ -177,12 +177,17 @@ func (w *worker) runBatch(ctx context.Context, lo, hi int) {
 		}
 		w.hashing.run(w.cursors)
 		w.fetchRound(ctx)
+		// The tasks that end in this round end together: one clock read.
+		var end time.Time
 		for k := range w.cursors {
 			c := &w.cursors[k]
 			if !w.done[k] && (w.errs[k] != nil || c.Done()) {
+				if end.IsZero() {
+					end = time.Now()
+				}
 				w.done[k] = true
 				live--
-				w.job.Finish(c.Task(), w.start, c.Result(), w.errs[k])
+				w.job.FinishAt(c.Task(), w.start, end, c.Result(), w.errs[k])
 			}
 		}
 	}
