@@ -217,3 +217,31 @@ func openFDs(t *testing.T) int {
 	}
 	return len(entries)
 }
+
+// panicKernels panics in every kernel call: a task that crashes.
+type panicKernels struct{ workloads.Kernels }
+
+func (panicKernels) FNV1a(uint64, []byte) uint64 { panic("kernel crashed") }
+
+func TestRunTaskFromChainsTimesAndRecordsPanics(t *testing.T) {
+	spec := workloadtest.Build(t, "hash", params.Values{"tasks": "3"})
+	job := strategies.NewJob(spec, nil, time.Second)
+	start := job.Began()
+	end := job.RunTaskFrom(0, start, workloads.Scalar, nil)
+	end2 := job.RunTaskFrom(1, end, panicKernels{workloads.Scalar}, nil)
+	at := end2.Add(time.Millisecond)
+	job.FinishAt(2, end2, at, workloads.Result{}, nil)
+	o := job.Outcomes()
+	if !o[0].Done || o[0].Err != nil || !o[0].Start.Equal(start) || !o[0].End.Equal(end) || end.Before(start) {
+		t.Errorf("task 0: %+v, want %v..%v without error", o[0], start, end)
+	}
+	if err := spec.Check(0, o[0].Result); err != nil {
+		t.Error(err)
+	}
+	if !o[1].Done || !errors.Is(o[1].Err, strategies.ErrPanic) || !o[1].Start.Equal(end) || !o[1].End.Equal(end2) {
+		t.Errorf("task 1: %+v, want a panic recorded from %v to %v", o[1], end, end2)
+	}
+	if !o[2].End.Equal(at) || !o[2].Start.Equal(end2) {
+		t.Errorf("task 2: FinishAt recorded %v..%v, want %v..%v", o[2].Start, o[2].End, end2, at)
+	}
+}
