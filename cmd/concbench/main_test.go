@@ -71,6 +71,9 @@ func TestRunReportsBandwidthAgainstStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(string(bench), "\nsimd: ") {
+		t.Errorf("bench.txt header does not name the simd kernel path:\n%s", bench)
+	}
 	if !strings.Contains(string(bench), "Unit B/s better=higher") || !strings.Contains(string(bench), " B/s\t") {
 		t.Errorf("bench.txt has no B/s figures:\n%s", bench)
 	}

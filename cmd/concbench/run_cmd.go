@@ -13,6 +13,7 @@ import (
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/strategies/simd"
 	"github.com/concbench/concbench/workloads"
 )
 
@@ -118,7 +119,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
-	header := append(harness.MachineHeader(), params.KV{Name: "backend", Value: provider.Describe()})
+	// simd: the kernel path that path=auto resolves to here (the simd
+	// cells also carry the path that ran in their names).
+	header := append(harness.MachineHeader(), params.KV{Name: "simd", Value: simd.Path()},
+		params.KV{Name: "backend", Value: provider.Describe()})
 	bench, err := harness.CreateBenchFile(dir.Dir+"/bench.txt", header)
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
