@@ -11,7 +11,7 @@ import (
 // a run can state what fraction of the measured bandwidth an out-of-cache
 // cell (dot with span=32Mi) reaches. Its two kernels are those of
 // McCalpin's STREAM benchmark that matter here: sum (read only, like dot)
-// and triad (two reads and a write a element).
+// and triad (two reads and a write an element).
 
 // TriadScale is q in the triad a[i] = b[i] + q·c[i]. With inputs that are
 // multiples of 1/8 below 1, q = 3 keeps every product exact.

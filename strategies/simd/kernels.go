@@ -58,7 +58,7 @@ func (k Kernels) Sum(b []float32) float32 {
 	case AVX512:
 		return sum16(b)
 	case AVX2:
-		return sum8v(b)
+		return sum8(b)
 	}
 	return sumUnrolled(b)
 }

@@ -42,7 +42,7 @@ func dot16(a, b []float32) float32 {
 		a, b = a[16:], b[16:]
 	}
 	s := s0.Add(s1).Add(s2.Add(s3))
-	return sum8(s.GetLo().Add(s.GetHi())) + dotUnrolled(a, b)
+	return reduce8(s.GetLo().Add(s.GetHi())) + dotUnrolled(a, b)
 }
 
 // dot8 is the AVX2 dot product: four Float32x8 accumulators.
@@ -60,7 +60,7 @@ func dot8(a, b []float32) float32 {
 		s0 = archsimd.LoadFloat32x8((*[8]float32)(a[0:8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(b[0:8])), s0)
 		a, b = a[8:], b[8:]
 	}
-	return sum8(s0.Add(s1).Add(s2.Add(s3))) + dotUnrolled(a, b)
+	return reduce8(s0.Add(s1).Add(s2.Add(s3))) + dotUnrolled(a, b)
 }
 
 // sum16 is the AVX-512 sum: four Float32x16 accumulators.
@@ -78,11 +78,11 @@ func sum16(b []float32) float32 {
 		b = b[16:]
 	}
 	s := s0.Add(s1).Add(s2.Add(s3))
-	return sum8(s.GetLo().Add(s.GetHi())) + sumUnrolled(b)
+	return reduce8(s.GetLo().Add(s.GetHi())) + sumUnrolled(b)
 }
 
-// sum8v is the AVX2 sum: four Float32x8 accumulators.
-func sum8v(b []float32) float32 {
+// sum8 is the AVX2 sum: four Float32x8 accumulators.
+func sum8(b []float32) float32 {
 	var s0, s1, s2, s3 archsimd.Float32x8
 	for len(b) >= 32 {
 		s0 = s0.Add(archsimd.LoadFloat32x8((*[8]float32)(b[0:8])))
@@ -95,7 +95,7 @@ func sum8v(b []float32) float32 {
 		s0 = s0.Add(archsimd.LoadFloat32x8((*[8]float32)(b[0:8])))
 		b = b[8:]
 	}
-	return sum8(s0.Add(s1).Add(s2.Add(s3))) + sumUnrolled(b)
+	return reduce8(s0.Add(s1).Add(s2.Add(s3))) + sumUnrolled(b)
 }
 
 // triad16 is the AVX-512 triad: c·q + b fused, 32 elements a step, the
@@ -113,7 +113,7 @@ func triad16(a, b, c []float32, q float32) float32 {
 		a, b, c = a[32:], b[32:], c[32:]
 	}
 	s := s0.Add(s1)
-	return sum8(s.GetLo().Add(s.GetHi())) + triadUnrolled(a, b, c, q)
+	return reduce8(s.GetLo().Add(s.GetHi())) + triadUnrolled(a, b, c, q)
 }
 
 // triad8 is the AVX2 triad: 16 elements a step, two Float32x8 accumulators.
@@ -129,10 +129,11 @@ func triad8(a, b, c []float32, q float32) float32 {
 		s0, s1 = s0.Add(x0), s1.Add(x1)
 		a, b, c = a[16:], b[16:], c[16:]
 	}
-	return sum8(s0.Add(s1)) + triadUnrolled(a, b, c, q)
+	return reduce8(s0.Add(s1)) + triadUnrolled(a, b, c, q)
 }
 
-func sum8(v archsimd.Float32x8) float32 {
+// reduce8 adds the eight lanes of v, pairwise.
+func reduce8(v archsimd.Float32x8) float32 {
 	var t [8]float32
 	v.Store(&t)
 	return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))
