@@ -14,7 +14,7 @@ func dot16(a, b []float32) float32 { return dotUnrolled(a, b) }
 func dot8(a, b []float32) float32  { return dotUnrolled(a, b) }
 
 func sum16(b []float32) float32 { return sumUnrolled(b) }
-func sum8(b []float32) float32 { return sumUnrolled(b) }
+func sum8(b []float32) float32  { return sumUnrolled(b) }
 
 func triad16(a, b, c []float32, q float32) float32 { return triadUnrolled(a, b, c, q) }
 func triad8(a, b, c []float32, q float32) float32  { return triadUnrolled(a, b, c, q) }
