@@ -19,7 +19,10 @@
 // better than the baseline, in the unit's direction (baseline/value for
 // sec/op, value/baseline for tasks/s; see Set.Better), and Winners names
 // each workload's fastest strategy. A failed cell shows as FAILED,
-// never as a number.
+// never as a number. Set.Bandwidth relates every cell that reports B/s
+// (dot, stream) to the fastest stream cell of the same set: the memory
+// bandwidth this machine delivered in that run; WriteTables and the
+// reports end with that table when there is one.
 //
 // WriteTables renders everything as text (box-drawing or ASCII),
 // Markdown or CSV:
