@@ -157,6 +157,9 @@ func (p *printer) bandwidth(b *Bandwidth) {
 		p.line(b.Title())
 	}
 	header, aligns, body := b.grid()
+	for i := 1; i < len(header); i++ {
+		header[i] = p.column(header[i])
+	}
 	if p.err == nil {
 		p.err = p.grid(header, aligns, body)
 	}

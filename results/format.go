@@ -94,6 +94,24 @@ func (t *Table) comparisonText(c *Cell) string {
 	return strings.Join(parts, " ")
 }
 
+// compactComparisonText is comparisonText without benchstat's delta,
+// p-value and sample counts: "1.94×", or "1.01× ~" when the difference
+// may be noise. A unit without a direction shows the delta ("+3.10%", "~").
+func (t *Table) compactComparisonText(c *Cell) string {
+	if c == nil || c.Failed() || c.Baseline == nil {
+		return ""
+	}
+	delta := c.Comparison.FormatDelta(c.Baseline.Summary.Center, c.Summary.Center)
+	s, ok := t.Speedup(c)
+	if !ok {
+		return delta
+	}
+	if delta == "~" {
+		return speedupText(s) + " ~"
+	}
+	return speedupText(s)
+}
+
 // geomeanText formats column col of the geomean row.
 func (t *Table) geomeanText(col int) string {
 	s := t.Geomean[col]

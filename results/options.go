@@ -29,6 +29,14 @@ type Options struct {
 
 	// Format selects the output of WriteTables. The zero Format is Text.
 	Format Format
+
+	// Compact shortens Text and ASCII tables for a terminal: strategy
+	// columns are headed by the strategy's name alone where that is
+	// unambiguous (a legend before the tables gives the full labels), and
+	// each comparison is the speedup alone, marked "~" where the
+	// difference may be noise (benchstat's delta, p-value and sample
+	// counts are left out). Markdown and CSV ignore it.
+	Compact bool
 }
 
 // DefaultBaseline is the strategy that others are compared against.

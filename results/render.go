@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -19,9 +20,14 @@ func WriteTables(w io.Writer, set *Set, opts Options) error {
 		return writeCSV(w, tables)
 	}
 	p := &printer{w: w, format: opts.Format}
+	if opts.Compact && (opts.Format == Text || opts.Format == ASCII) {
+		p.names = shortNames(tables)
+	}
 	for _, win := range Winners(tables) {
+		win.Strategy, win.Baseline = p.column(win.Strategy), p.column(win.Baseline)
 		p.line(p.bullet() + win.String())
 	}
+	p.legend()
 	for _, t := range tables {
 		p.line("")
 		p.table(t)
@@ -46,6 +52,62 @@ type printer struct {
 	w      io.Writer
 	format Format
 	err    error
+	// names maps strategy labels to the short column names of a compact
+	// table; nil for full tables.
+	names map[string]string
+}
+
+// column returns the header of a strategy column.
+func (p *printer) column(label string) string {
+	if short, ok := p.names[label]; ok {
+		return short
+	}
+	return label
+}
+
+// legend lists the full labels behind a compact table's short names.
+func (p *printer) legend() {
+	var labels []string
+	for label, short := range p.names {
+		if short != label {
+			labels = append(labels, label)
+		}
+	}
+	if len(labels) == 0 {
+		return
+	}
+	sort.Strings(labels)
+	p.line("")
+	p.line("Strategies (full labels, as in bench.txt):")
+	for _, l := range labels {
+		p.line("  " + p.names[l] + " = " + l)
+	}
+}
+
+// shortNames maps each strategy label of tables to the strategy's name
+// ("pool" for "pool(workers=8)") where only one label has that name, and
+// to itself otherwise (a sweep such as pool.workers=2,8 keeps its labels).
+func shortNames(tables []*Table) map[string]string {
+	byName := map[string]map[string]bool{}
+	for _, t := range tables {
+		for _, col := range t.Columns {
+			name, _, _ := strings.Cut(col, "(")
+			if byName[name] == nil {
+				byName[name] = map[string]bool{}
+			}
+			byName[name][col] = true
+		}
+	}
+	names := map[string]string{}
+	for name, labels := range byName {
+		for label := range labels {
+			names[label] = label
+			if len(labels) == 1 {
+				names[label] = name
+			}
+		}
+	}
+	return names
 }
 
 func (p *printer) line(s string) {
@@ -88,9 +150,9 @@ func (p *printer) table(t *Table) {
 	header := []string{t.Workload}
 	aligns := []tw.Align{tw.AlignLeft}
 	for j, col := range t.Columns {
-		header, aligns = append(header, col), append(aligns, tw.AlignRight)
+		header, aligns = append(header, p.column(col)), append(aligns, tw.AlignRight)
 		if j > 0 {
-			header, aligns = append(header, "vs "+base), append(aligns, tw.AlignRight)
+			header, aligns = append(header, "vs "+p.column(base)), append(aligns, tw.AlignRight)
 		}
 	}
 	var body [][]string
@@ -104,7 +166,7 @@ func (p *printer) table(t *Table) {
 			}
 			row = append(row, text)
 			if j > 0 {
-				row = append(row, t.comparisonText(c))
+				row = append(row, p.comparison(t, c))
 			}
 		}
 		body = append(body, row)
@@ -124,7 +186,7 @@ func (p *printer) table(t *Table) {
 			}
 			row = append(row, t.geomeanText(j)+notes.mark(t.Geomean[j].Warnings))
 			if j > 0 {
-				row = append(row, t.geomeanComparisonText(j))
+				row = append(row, p.geomeanComparison(t, j))
 			}
 		}
 		body = append(body, row)
@@ -136,6 +198,25 @@ func (p *printer) table(t *Table) {
 	for i, n := range notes.list {
 		p.line(p.bullet() + superscript(i+1) + " " + n)
 	}
+}
+
+// comparison is the comparison of c with its baseline: benchstat's full
+// text, or in a compact table the speedup alone ("2.30×", "1.03× ~").
+func (p *printer) comparison(t *Table, c *Cell) string {
+	if p.names == nil {
+		return t.comparisonText(c)
+	}
+	return t.compactComparisonText(c)
+}
+
+// geomeanComparison is comparison for the geomean row.
+func (p *printer) geomeanComparison(t *Table, col int) string {
+	if p.names != nil {
+		if sp, ok := t.GeomeanSpeedup(col); ok {
+			return speedupText(sp)
+		}
+	}
+	return t.geomeanComparisonText(col)
 }
 
 // grid renders rows with tablewriter in the printer's format.

@@ -237,3 +237,46 @@ func TestParseFormat(t *testing.T) {
 		t.Error("ParseFormat(html) succeeded")
 	}
 }
+
+func TestCompactTables(t *testing.T) {
+	t.Parallel()
+	// pool has two labels (a sweep): they stay in full. reactor's one
+	// label is shortened. reactor's rounds equal blocking's: not significant.
+	input := rounds("Hash/size=64",
+		[]string{"blocking", "pool(workers=2)", "pool(workers=8)", "reactor(loops=1,offload=off)"}, 6, "ns/op",
+		func(s, r int) float64 { return []float64{100, 50, 25, 100}[s] + float64(r) })
+	set, err := Decode(strings.NewReader(input), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact, wide, md bytes.Buffer
+	if err := WriteTables(&compact, set, Options{Compact: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTables(&wide, set, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTables(&md, set, Options{Compact: true, Format: Markdown}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		" reactor │", "reactor = reactor(loops=1,offload=off)", // short header and its legend
+		"pool(workers=2)", "pool(workers=8)", // a sweep keeps its labels
+		"│       3.73× │", "1.00× ~", // speedups alone, "~" where not significant
+		"Hash: pool(workers=8) is fastest, 3.73× vs blocking",
+	} {
+		if !strings.Contains(compact.String(), want) {
+			t.Errorf("compact output lacks %q:\n%s", want, compact.String())
+		}
+	}
+	for _, unwanted := range []string{"(p=", "n=6", "-73."} { // benchstat's p-value, counts, delta
+		if strings.Contains(compact.String(), unwanted) {
+			t.Errorf("compact output contains %q:\n%s", unwanted, compact.String())
+		}
+	}
+	for name, out := range map[string]string{"wide": wide.String(), "markdown": md.String()} {
+		if !strings.Contains(out, "reactor(loops=1,offload=off)") || !strings.Contains(out, "(p=") || strings.Contains(out, "Strategies (full labels") {
+			t.Errorf("%s output is not in full:\n%s", name, out)
+		}
+	}
+}

@@ -15,7 +15,9 @@ const reportUsage = `Usage: concbench report [flags] [RUN]
 
 Prints the tables of a run: one per workload and unit, strategies as columns,
 median ± 95% confidence interval over the counted rounds, speedup against
-blocking, and a geomean row, computed like benchstat. RUN is a run folder or a
+blocking ("~": not significant at α = 0.05), and a geomean row, computed like
+benchstat. Text tables are compact (strategy names without their parameters,
+speedups alone); --wide adds benchstat's full comparison. RUN is a run folder or a
 bench.txt file (default: out/latest). Failed cells show as FAILED and are
 listed with their reasons.
 
@@ -30,7 +32,8 @@ Flags:
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "text, markdown or csv")
+	format := fs.String("format", "text", "text, ascii, markdown or csv")
+	wide := fs.Bool("wide", false, "text and ascii tables in full: strategy labels with their parameters, and benchstat's delta, p-value and sample counts next to each speedup (markdown and csv are always full)")
 	units := fs.String("units", "", "comma-separated units to show, or 'all' (default: the main ones)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, reportUsage)
@@ -50,7 +53,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "bench.txt")
 	}
-	if code := printReport(stdout, stderr, path, *format, splitList(*units)); code != exitOK {
+	if code := printReport(stdout, stderr, path, *format, splitList(*units), *wide); code != exitOK {
 		return code
 	}
 	return printBreakdown(stdout, stderr, filepath.Dir(path))
@@ -62,11 +65,13 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 var runUnits = []string{"sec/op", "p99-sec/op"}
 
 // printTables renders the tables of a finished run.
-func printTables(stdout, stderr io.Writer, path, format string) int {
-	return printReport(stdout, stderr, path, format, runUnits)
+func printTables(stdout, stderr io.Writer, path, format string, wide bool) int {
+	return printReport(stdout, stderr, path, format, runUnits, wide)
 }
 
-func printReport(stdout, stderr io.Writer, path, format string, units []string) int {
+// printReport writes the tables of the bench file at path. Text tables
+// are compact unless wide (see results.Options.Compact).
+func printReport(stdout, stderr io.Writer, path, format string, units []string, wide bool) int {
 	set, err := results.Read(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench report: %v\n", err)
@@ -77,9 +82,9 @@ func printReport(stdout, stderr io.Writer, path, format string, units []string) 
 		fmt.Fprintf(stderr, "concbench report: --format: %v\n", err)
 		return exitUsage
 	}
-	opts := results.Options{Format: f, Units: units}
+	opts := results.Options{Format: f, Units: units, Compact: !wide}
 	if len(units) == 1 && units[0] == "all" {
-		opts = results.Options{Format: f, AllUnits: true}
+		opts.Units, opts.AllUnits = nil, true
 	}
 	if err := results.WriteTables(stdout, set, opts); err != nil {
 		fmt.Fprintf(stderr, "concbench report: %v\n", err)

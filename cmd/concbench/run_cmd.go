@@ -47,6 +47,7 @@ type runFlags struct {
 	timeout, fetchTimeout time.Duration
 	backend               string
 	format                string
+	wide                  bool
 	quiet                 bool
 	profile, trace        bool
 }
@@ -64,7 +65,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "limit for one round of one cell; a round past it fails the cell")
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 5*time.Second, "limit for one backend request; a request past it is a task error")
 	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, or redis://HOST:PORT")
-	fs.StringVar(&f.format, "format", "text", "table format on stdout: text or markdown")
+	fs.StringVar(&f.format, "format", "text", "table format on stdout: text, ascii or markdown")
+	fs.BoolVar(&f.wide, "wide", false, "text tables in full: strategy parameters in the headers, benchstat's delta, p-value and sample counts next to each speedup")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, a separate profiled pass: CPU, allocation and (I/O cells) wall-clock profiles in profiles/, flame graphs in flame/")
 	fs.BoolVar(&f.trace, "trace", false, "with --profile: also block and mutex profiles and a runtime/trace execution trace per cell")
@@ -153,7 +155,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
-	if code := printTables(stdout, stderr, bench.Path(), f.format); code != exitOK {
+	if code := printTables(stdout, stderr, bench.Path(), f.format, f.wide); code != exitOK {
 		return code
 	}
 	if set, err := results.Read(bench.Path()); err == nil && len(set.Results) > 0 {
