@@ -25,7 +25,9 @@
 // reports end with that table when there is one.
 //
 // WriteTables renders everything as text (box-drawing or ASCII),
-// Markdown or CSV:
+// Markdown or CSV; Options.Compact shortens text tables for a terminal
+// (strategy names without parameters, speedups without benchstat's
+// deltas and p-values):
 //
 //	set, err := results.Read("out/latest/bench.txt")
 //	if err != nil {
