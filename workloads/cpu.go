@@ -117,8 +117,8 @@ func buildDot(p params.Set) (*Spec, error) {
 // after pass, and each pass starts about 0.618 of the span further on than
 // the one before. Without that rotation, a strategy that runs two passes
 // at once (simd splits the tasks into one contiguous range a core) would
-// have both cores read the same chunk at the same moment, the second from
-// the shared cache: an out-of-cache span would be half in cache.
+// have both cores start on the same chunk, and the core that trails could
+// be served from the shared cache: an out-of-cache row partly in cache.
 func dotChunk(i, chunks int) int {
 	pass := i / chunks
 	return (i + pass*(chunks*618/1000)) % chunks
