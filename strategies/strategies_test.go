@@ -12,6 +12,7 @@ import (
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/strategies/strategytest"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 	"github.com/concbench/concbench/workloads/workloadtest"
@@ -57,20 +58,7 @@ func TestEveryStrategyMatchesTheReferenceOnEveryWorkload(t *testing.T) {
 				if err := s.Run(context.Background(), job); err != nil {
 					t.Fatal(err)
 				}
-				for i, o := range job.Outcomes() {
-					if !o.Done {
-						t.Fatalf("task %d not finished", i)
-					}
-					if o.Err != nil {
-						t.Fatalf("task %d: %v", i, o.Err)
-					}
-					if err := spec.Check(i, o.Result); err != nil {
-						t.Fatal(err)
-					}
-					if o.End.Before(o.Start) || o.Start.Before(job.Began()) {
-						t.Fatalf("task %d: times out of order", i)
-					}
-				}
+				strategytest.Verified(t, job)
 			})
 		}
 	}

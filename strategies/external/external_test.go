@@ -14,6 +14,7 @@ import (
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/strategies/external"
+	"github.com/concbench/concbench/strategies/strategytest"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 	"github.com/concbench/concbench/workloads/workloadtest"
@@ -83,20 +84,7 @@ func TestPythonStrategiesMatchTheReference(t *testing.T) {
 					if !began.After(before) {
 						t.Errorf("Begin was not called during Run")
 					}
-					for i, o := range job.Outcomes() {
-						if !o.Done {
-							t.Fatalf("task %d was not recorded", i)
-						}
-						if o.Err != nil {
-							t.Fatalf("task %d: %v", i, o.Err)
-						}
-						if err := spec.Check(i, o.Result); err != nil {
-							t.Fatal(err)
-						}
-						if o.Start.Before(began) || o.End.Before(o.Start) {
-							t.Fatalf("task %d: start %v end %v, begin %v: out of order", i, o.Start.Sub(began), o.End.Sub(began), 0)
-						}
-					}
+					strategytest.Verified(t, job)
 				})
 			}
 		})

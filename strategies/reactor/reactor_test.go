@@ -20,6 +20,7 @@ import (
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/strategies/strategytest"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 	"github.com/concbench/concbench/workloads/workloadtest"
@@ -90,24 +91,6 @@ func newJob(spec *workloads.Spec, addrs []string) *strategies.Job {
 	return strategies.NewJob(spec, addrs, 5*time.Second)
 }
 
-// verified fails t unless every task finished with the reference result.
-func verified(t testing.TB, job *strategies.Job) {
-	t.Helper()
-	for i, o := range job.Outcomes() {
-		switch {
-		case !o.Done:
-			t.Fatalf("task %d not finished", i)
-		case o.Err != nil:
-			t.Fatalf("task %d: %v", i, o.Err)
-		case o.End.Before(o.Start) || o.Start.Before(job.Began()):
-			t.Fatalf("task %d: times out of order", i)
-		}
-		if err := job.Spec.Check(i, o.Result); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestEveryWorkloadMatchesTheReference(t *testing.T) {
 	for _, wd := range workloads.All() {
 		t.Run(wd.Name, func(t *testing.T) {
@@ -120,7 +103,7 @@ func TestEveryWorkloadMatchesTheReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					verified(t, job)
+					strategytest.Verified(t, job)
 				})
 			}
 		})
@@ -420,7 +403,7 @@ func TestProfilerLabelsReachLoopsAndWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		verified(t, job)
+		strategytest.Verified(t, job)
 	})
 	if want := 2 + runtime.GOMAXPROCS(0); len(seen) != want {
 		t.Fatalf("hook ran on %d goroutines, want %d (2 loops and the workers)", len(seen), want)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/strategies/strategytest"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 )
@@ -51,25 +52,6 @@ func runJob(t *testing.T, spec *workloads.Spec, v params.Values, addrs []string,
 	return job
 }
 
-// checkAll fails t unless every task finished with the reference result.
-func checkAll(t *testing.T, spec *workloads.Spec, job *strategies.Job) {
-	t.Helper()
-	for i, o := range job.Outcomes() {
-		if !o.Done {
-			t.Fatalf("task %d not finished", i)
-		}
-		if o.Err != nil {
-			t.Fatalf("task %d: %v", i, o.Err)
-		}
-		if err := spec.Check(i, o.Result); err != nil {
-			t.Fatal(err)
-		}
-		if o.End.Before(o.Start) || o.Start.Before(job.Began()) {
-			t.Fatalf("task %d: start %v end %v, began %v", i, o.Start, o.End, job.Began())
-		}
-	}
-}
-
 func TestParamsNameThePath(t *testing.T) {
 	_, set := newStrategy(t, nil)
 	if got, want := strategies.Label("simd", set), "simd(batch=256,path="+Path()+")"; got != want {
@@ -108,7 +90,7 @@ func TestCPUWorkloads(t *testing.T) {
 						spec = buildSpec(t, "stream", params.Values{"op": "triad", "bytes": "40008", "chunk": "333"})
 					}
 					job := runJob(t, spec, params.Values{"path": string(p), "batch": batch}, nil, time.Second)
-					checkAll(t, spec, job)
+					strategytest.Verified(t, job)
 				})
 			}
 		}
@@ -145,7 +127,7 @@ func TestIOWorkloads(t *testing.T) {
 		for _, p := range Paths() {
 			t.Run(c.name+"/"+spec.Params.String()+"/"+string(p), func(t *testing.T) {
 				job := runJob(t, spec, params.Values{"path": string(p), "batch": "64"}, addrs, 5*time.Second)
-				checkAll(t, spec, job)
+				strategytest.Verified(t, job)
 			})
 		}
 	}
