@@ -3,12 +3,12 @@ package harness
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strconv"
 	"sync"
 
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/rundir"
 )
 
 // BenchFile is a bench.txt being written: Go benchmark format that
@@ -74,25 +74,13 @@ func (f *BenchFile) WriteFailure(c *Cell, err error) error {
 	return f.flush()
 }
 
+// flush replaces the file on disk with the buffer (rundir.WriteFile:
+// write-then-rename, 0644).
 func (f *BenchFile) flush() error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".bench-*.tmp")
-	if err != nil {
-		return fmt.Errorf("harness: write %s: %w", f.path, err)
-	}
-	if _, err := tmp.Write(f.buf.Bytes()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("harness: write %s: %w", f.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("harness: write %s: %w", f.path, err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("harness: write %s: %w", f.path, err)
-	}
-	return nil
+	return rundir.WriteFile(f.path, func(w io.Writer) error {
+		_, err := w.Write(f.buf.Bytes())
+		return err
+	})
 }
 
 // FormatResult renders a counted round as a Go benchmark line. The

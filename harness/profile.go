@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 // Profiling asks Run for one profiled pass over each cell, run right after
@@ -24,7 +25,7 @@ import (
 // short cell still gets enough samples: CPU profiles sample at 100 Hz, so
 // 250ms of two busy cores is about 50 samples.
 //
-// It writes, under Dir (the run folder):
+// It writes, under Dir (the run folder, at the paths of rundir.Dir):
 //
 //	profiles/<cell>.cpu.pprof    CPU, samples labelled strategy, workload, params, cell
 //	profiles/<cell>.alloc.pprof  allocations during the pass (alloc_space, alloc_objects)
@@ -74,8 +75,8 @@ func (pr *Profiling) capture(ctx context.Context, cell *Cell, opt Options) (stri
 		Strategy: cell.StrategyLabel}
 	wall := spec.Backend.Instances > 0
 	runtime.GC() // the garbage of earlier cells, before the profile starts
-	c, err := profiles.StartCapture(filepath.Join(pr.Dir, profiles.ProfileDir), pc,
-		profiles.CaptureOptions{Wall: wall, Trace: pr.Trace})
+	run := rundir.Dir(pr.Dir)
+	c, err := profiles.StartCapture(run, pc, profiles.CaptureOptions{Wall: wall, Trace: pr.Trace})
 	if err != nil {
 		return "", err
 	}
@@ -112,21 +113,23 @@ func (pr *Profiling) capture(ctx context.Context, cell *Cell, opt Options) (stri
 	for _, p := range written {
 		kinds = append(kinds, strings.TrimPrefix(filepath.Ext(strings.TrimSuffix(p, ".pprof")), "."))
 	}
-	var out []string
-	if err := profiles.WriteFlameGraphFile(profiles.FlamePath(pr.Dir, cell.Name),
-		profiles.Path(pr.Dir, cell.Name, profiles.CPU)); err != nil {
+	flame := run.FlameGraph(cell.Name)
+	if err := profiles.WriteFlameGraphFile(flame, run.Profile(cell.Name, string(profiles.CPU))); err != nil {
 		return "", err
 	}
-	out = append(out, filepath.Join(profiles.FlameDir, profiles.FileName(cell.Name)+".html"))
 	if wall {
-		html := strings.TrimSuffix(profiles.FlamePath(pr.Dir, cell.Name), ".html") + ".wall.html"
-		if err := profiles.WriteFlameGraphFile(html, profiles.Path(pr.Dir, cell.Name, profiles.Wall)); err != nil {
+		if err := profiles.WriteFlameGraphFile(run.WallFlameGraph(cell.Name),
+			run.Profile(cell.Name, string(profiles.Wall))); err != nil {
 			return "", err
 		}
 	}
 	if err := profiles.WriteBreakdownFile(pr.Dir); err != nil {
 		return "", err
 	}
+	shown, err := filepath.Rel(pr.Dir, flame)
+	if err != nil {
+		shown = flame
+	}
 	return fmt.Sprintf("%d round(s) in %v: %s → %s", rounds, elapsed.Round(time.Millisecond),
-		strings.Join(kinds, ","), strings.Join(out, " ")), nil
+		strings.Join(kinds, ","), shown), nil
 }

@@ -2,16 +2,16 @@ package profiles
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/rundir"
 )
 
 // Breakdown is where one cell's samples of one profile went.
@@ -89,18 +89,18 @@ func NewBreakdown(p *profile.Profile, k Kind) *Breakdown {
 func LoadBreakdowns(runDir string) ([]*Breakdown, error) {
 	var out []*Breakdown
 	for _, k := range []Kind{CPU, Wall} {
-		files, err := filepath.Glob(filepath.Join(runDir, ProfileDir, "*."+string(k)+".pprof"))
+		files, err := rundir.Dir(runDir).ProfileFiles(string(k))
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range files {
-			p, err := ReadFile(f)
+			p, err := ReadFile(f.Path)
 			if err != nil {
 				return nil, err
 			}
 			b := NewBreakdown(p, k)
 			if b.Cell.Name == "" {
-				b.Cell.Name = strings.TrimSuffix(filepath.Base(f), "."+string(k)+".pprof")
+				b.Cell.Name = f.Stem
 			}
 			out = append(out, b)
 		}
@@ -124,28 +124,23 @@ func LoadBreakdowns(runDir string) ([]*Breakdown, error) {
 // them, else (during a run, before meta.json is written) the order their
 // CPU profiles were written in, which is the plan's.
 func cellOrder(runDir string) map[string]int {
-	var meta struct {
-		Cells []struct {
-			Name string `json:"name"`
-		} `json:"cells"`
-	}
 	order := map[string]int{}
-	data, err := os.ReadFile(filepath.Join(runDir, "meta.json"))
-	if err == nil && json.Unmarshal(data, &meta) == nil && len(meta.Cells) > 0 {
+	run := rundir.Dir(runDir)
+	if meta, err := run.ReadMeta(); err == nil && len(meta.Cells) > 0 {
 		for i, c := range meta.Cells {
 			order[c.Name] = i
 		}
 		return order
 	}
-	files, _ := filepath.Glob(filepath.Join(runDir, ProfileDir, "*."+string(CPU)+".pprof"))
+	files, _ := run.ProfileFiles(string(CPU))
 	type written struct {
 		cell string
 		at   int64
 	}
 	var ws []written
 	for _, f := range files {
-		st, err := os.Stat(f)
-		p, perr := ReadFile(f)
+		st, err := os.Stat(f.Path)
+		p, perr := ReadFile(f.Path)
 		if err != nil || perr != nil {
 			continue
 		}
@@ -294,18 +289,15 @@ func shortName(fn string) string {
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// BreakdownFile is where a run folder keeps its breakdown.
-func BreakdownFile(runDir string) string { return filepath.Join(runDir, ProfileDir, "breakdown.md") }
-
 // WriteBreakdownFile writes WriteBreakdown's tables to
-// <runDir>/profiles/breakdown.md (write-then-rename).
+// <runDir>/profiles/breakdown.md (rundir.Dir.Breakdown), write-then-rename.
 func WriteBreakdownFile(runDir string) error {
 	var buf bytes.Buffer
 	if err := WriteBreakdown(&buf, runDir); err != nil {
 		return err
 	}
-	return writeFile(BreakdownFile(runDir), func(f *os.File) error {
-		_, err := f.Write(buf.Bytes())
+	return rundir.WriteFile(rundir.Dir(runDir).Breakdown(), func(w io.Writer) error {
+		_, err := buf.WriteTo(w)
 		return err
 	})
 }

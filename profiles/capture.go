@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 
 	"github.com/felixge/fgprof"
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/rundir"
 )
 
 // CaptureOptions say which profiles besides CPU and allocations to take.
@@ -33,7 +34,7 @@ var ErrCPUProfileBusy = errors.New("profiles: a CPU profile is already running i
 // Start it just before the rounds and Stop it just after; only one can run
 // at a time in a process (the CPU profiler is process-wide).
 type Capture struct {
-	dir  string
+	run  rundir.Dir
 	cell Cell
 	opt  CaptureOptions
 
@@ -44,15 +45,15 @@ type Capture struct {
 	mutexFraction       int
 }
 
-// StartCapture starts profiling for cell; Stop writes the profiles to
-// dir/<cell>.<kind>.pprof (dir is normally <run>/profiles).
+// StartCapture starts profiling for cell; Stop writes the profiles into
+// the run folder run (run.Profile: <run>/profiles/<cell>.<kind>.pprof).
 //
 // It runs a garbage collection first: the allocation profile is only up to
 // date after one, and the previous cell's garbage should not be collected
 // (and profiled) during this one.
-func StartCapture(dir string, cell Cell, opt CaptureOptions) (*Capture, error) {
-	c := &Capture{dir: dir, cell: cell, opt: opt}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func StartCapture(run rundir.Dir, cell Cell, opt CaptureOptions) (*Capture, error) {
+	c := &Capture{run: run, cell: cell, opt: opt}
+	if err := os.MkdirAll(run.ProfileDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("profiles: %w", err)
 	}
 	runtime.GC()
@@ -69,7 +70,7 @@ func StartCapture(dir string, cell Cell, opt CaptureOptions) (*Capture, error) {
 		}
 		runtime.SetBlockProfileRate(1)
 		c.mutexFraction = runtime.SetMutexProfileFraction(1)
-		path := filepath.Join(dir, FileName(cell.Name)+".trace")
+		path := run.Trace(cell.Name)
 		if c.traceFile, err = os.Create(path); err != nil {
 			c.restoreRates()
 			return nil, fmt.Errorf("profiles: %w", err)
@@ -123,7 +124,7 @@ func (c *Capture) Stop() ([]string, error) {
 		if err == nil {
 			c.cell.label(p)
 			p.Comments = append(p.Comments, c.cell.comments()...)
-			path := filepath.Join(c.dir, FileName(c.cell.Name)+"."+string(k)+".pprof")
+			path := c.run.Profile(c.cell.Name, string(k))
 			if err = writeProfile(path, p); err == nil {
 				written = append(written, path)
 			}

@@ -3,10 +3,11 @@ package profiles
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/rundir"
 )
 
 // Kind is what a profile file measures; it is the middle part of the file
@@ -22,12 +23,6 @@ const (
 	Wall  Kind = "wall"
 	Block Kind = "block"
 	Mutex Kind = "mutex"
-)
-
-// Folders of a run directory that this package writes.
-const (
-	ProfileDir = "profiles" // <cell>.<kind>.pprof, <cell>.trace, breakdown.md
-	FlameDir   = "flame"    // <cell>.html
 )
 
 // Cell identifies the cell a profile belongs to. It travels inside each
@@ -102,72 +97,9 @@ func (c Cell) label(p *profile.Profile) {
 	}
 }
 
-// FileName turns a cell's benchmark name into a file name stem that is safe
-// on every file system and in a file:// URL: "Benchmark" is dropped, letters,
-// digits and . , = - + are kept, '/' becomes '_' and anything else '_'.
-//
-//	FileName("BenchmarkDot/size=4096/strategy=pool(workers=8)-2") == "Dot_size=4096_strategy=pool_workers=8_-2"
-func FileName(cellName string) string {
-	name := strings.TrimPrefix(cellName, "Benchmark")
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
-			r == '.', r == ',', r == '=', r == '-', r == '+':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "cell"
-	}
-	return b.String()
-}
-
-// Path is where a run folder keeps a cell's profile of one kind:
-// <runDir>/profiles/<cell>.<kind>.pprof.
-func Path(runDir, cellName string, k Kind) string {
-	return filepath.Join(runDir, ProfileDir, FileName(cellName)+"."+string(k)+".pprof")
-}
-
-// FlamePath is where a run folder keeps a cell's flame graph:
-// <runDir>/flame/<cell>.html.
-func FlamePath(runDir, cellName string) string {
-	return filepath.Join(runDir, FlameDir, FileName(cellName)+".html")
-}
-
-// writeFile writes data to path via a temporary file and a rename, so a
-// reader (or an interrupted run) never sees half a file.
-func writeFile(path string, write func(f *os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("profiles: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("profiles: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("profiles: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("profiles: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("profiles: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("profiles: %w", err)
-	}
-	return nil
-}
-
 // writeProfile writes p, gzipped as pprof expects, to path.
 func writeProfile(path string, p *profile.Profile) error {
-	return writeFile(path, func(f *os.File) error { return p.Write(f) })
+	return rundir.WriteFile(path, p.Write)
 }
 
 // ReadFile parses one profile file.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 // chromium finds a headless-capable browser, or skips the test.
@@ -30,7 +30,7 @@ func chromium(t *testing.T) string {
 func TestFlameGraphRendersInChromium(t *testing.T) {
 	browser := chromium(t)
 	dir := runDir(t)
-	files, _ := filepath.Glob(filepath.Join(dir, profiles.FlameDir, "Mandelbrot*blocking*.html"))
+	files, _ := filepath.Glob(filepath.Join(rundir.Dir(dir).FlameDir(), "Mandelbrot*blocking*.html"))
 	if len(files) != 1 {
 		t.Fatalf("flame graphs: %v", files)
 	}

@@ -17,13 +17,16 @@
 //
 // Each profile records its Cell in its comments (CellOf reads it back) and
 // on every sample as labels, so a profile file explains itself and merged
-// profiles can still be told apart. A run folder holds
+// profiles can still be told apart. In a run folder it writes
 //
 //	profiles/<cell>.cpu.pprof, .alloc.pprof, .wall.pprof (.block, .mutex, .trace)
 //	profiles/breakdown.md   where the time went (WriteBreakdown)
-//	flame/<cell>.html       static flame graph (WriteFlameGraph)
+//	flame/<cell>.html       static flame graph (WriteFlameGraph; <cell>.wall.html for the wall clock)
 //
-// where <cell> is FileName of the benchmark name.
+// at the paths that package rundir gives (<cell> is rundir.CellStem of the
+// benchmark name). Profiles, flame graphs and the breakdown are written
+// whole with rundir.WriteFile; the execution trace streams into its file
+// during the pass.
 //
 // Flame graphs are pprof's own: the driver package runs as `pprof -http`
 // would, over the profile in memory, and its /flamegraph page is captured

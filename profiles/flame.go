@@ -6,10 +6,11 @@ import (
 	"html"
 	"io"
 	"net/http/httptest"
-	"os"
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/rundir"
 )
 
 // staticStyle hides the parts of pprof's page that need its server (the
@@ -69,5 +70,5 @@ func WriteFlameGraphFile(htmlPath, profPath string) error {
 	if c, ok := CellOf(p); ok {
 		note = c.Name + " — " + note
 	}
-	return writeFile(htmlPath, func(f *os.File) error { return WriteFlameGraph(f, p, note) })
+	return rundir.WriteFile(htmlPath, func(w io.Writer) error { return WriteFlameGraph(w, p, note) })
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/concbench/concbench/harness"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 // tinyRun runs a small matrix once with profiling into a shared temporary
@@ -99,14 +100,14 @@ func TestCaptureWritesLabelledProfiles(t *testing.T) {
 		{"*.alloc.pprof", 4},
 		{"*.wall.pprof", 2}, // fanout cells only
 	} {
-		files, _ := filepath.Glob(filepath.Join(dir, profiles.ProfileDir, tc.glob))
+		files, _ := filepath.Glob(filepath.Join(rundir.Dir(dir).ProfileDir(), tc.glob))
 		if len(files) != tc.count {
 			t.Errorf("%s: got %d files %v, want %d", tc.glob, len(files), files, tc.count)
 		}
 	}
-	path := filepath.Join(dir, profiles.ProfileDir, "Mandelbrot_width=1024_rows=128_iter=256_strategy=pool_workers=0_-2.cpu.pprof")
+	path := filepath.Join(rundir.Dir(dir).ProfileDir(), "Mandelbrot_width=1024_rows=128_iter=256_strategy=pool_workers=0_-2.cpu.pprof")
 	if _, err := os.Stat(path); err != nil {
-		matches, _ := filepath.Glob(filepath.Join(dir, profiles.ProfileDir, "Mandelbrot*pool*.cpu.pprof"))
+		matches, _ := filepath.Glob(filepath.Join(rundir.Dir(dir).ProfileDir(), "Mandelbrot*pool*.cpu.pprof"))
 		if len(matches) != 1 {
 			t.Fatalf("no pool mandelbrot CPU profile: %v", err)
 		}
@@ -148,7 +149,7 @@ func TestCaptureWritesLabelledProfiles(t *testing.T) {
 
 func TestFlameGraphIsSelfContained(t *testing.T) {
 	dir := runDir(t)
-	files, _ := filepath.Glob(filepath.Join(dir, profiles.FlameDir, "Mandelbrot*blocking*.html"))
+	files, _ := filepath.Glob(filepath.Join(rundir.Dir(dir).FlameDir(), "Mandelbrot*blocking*.html"))
 	if len(files) != 1 {
 		t.Fatalf("flame graphs: %v", files)
 	}
@@ -179,7 +180,7 @@ func checkOffline(t *testing.T, page []byte) {
 
 func TestBreakdownOfRun(t *testing.T) {
 	dir := runDir(t)
-	md, err := os.ReadFile(profiles.BreakdownFile(dir))
+	md, err := os.ReadFile(rundir.Dir(dir).Breakdown())
 	if err != nil {
 		t.Fatal(err)
 	}

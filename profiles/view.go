@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/rundir"
 )
 
 // Selection picks the cells of a run folder whose profiles to merge.
@@ -38,21 +39,21 @@ func loadKind(runDir string, k Kind) ([]cellProfile, error) {
 	if k == "" {
 		k = CPU
 	}
-	files, err := filepath.Glob(filepath.Join(runDir, ProfileDir, "*."+string(k)+".pprof"))
+	files, err := rundir.Dir(runDir).ProfileFiles(string(k))
 	if err != nil {
 		return nil, err
 	}
 	var out []cellProfile
 	for _, f := range files {
-		p, err := ReadFile(f)
+		p, err := ReadFile(f.Path)
 		if err != nil {
 			return nil, err
 		}
 		c, _ := CellOf(p)
 		if c.Name == "" {
-			c.Name = strings.TrimSuffix(filepath.Base(f), "."+string(k)+".pprof")
+			c.Name = f.Stem
 		}
-		out = append(out, cellProfile{f, c, p})
+		out = append(out, cellProfile{f.Path, c, p})
 	}
 	order := cellOrder(runDir)
 	sort.SliceStable(out, func(i, j int) bool { return order[out[i].cell.Name] < order[out[j].cell.Name] })
@@ -115,7 +116,7 @@ func (s Selection) String() string {
 }
 
 // LoadCell returns one cell's profile of kind k. name may be the cell's
-// benchmark name, its file name stem (FileName), or a substring of either
+// benchmark name, its file name stem (rundir.CellStem), or a substring of either
 // that matches exactly one cell.
 func LoadCell(runDir, name string, k Kind) (*profile.Profile, Cell, error) {
 	all, err := loadKind(runDir, k)
@@ -124,10 +125,10 @@ func LoadCell(runDir, name string, k Kind) (*profile.Profile, Cell, error) {
 	}
 	var found []cellProfile
 	for _, cp := range all {
-		if cp.cell.Name == name || FileName(cp.cell.Name) == name {
+		if cp.cell.Name == name || rundir.CellStem(cp.cell.Name) == name {
 			return cp.p, cp.cell, nil
 		}
-		if strings.Contains(cp.cell.Name, name) || strings.Contains(FileName(cp.cell.Name), name) {
+		if strings.Contains(cp.cell.Name, name) || strings.Contains(rundir.CellStem(cp.cell.Name), name) {
 			found = append(found, cp)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 // syntheticRun writes two cells' CPU profiles into a run folder.
@@ -27,7 +28,7 @@ func syntheticRun(t *testing.T) string {
 		cell := profiles.Cell{Name: "BenchmarkMandelbrot/rows=1/strategy=" + c.strategy + "-2",
 			Workload: "mandelbrot", Params: "rows=1", Strategy: c.strategy}
 		p := synthetic(cell, map[int64][]string{50: {mod + "workloads." + c.kernel, "runtime.goexit"}})
-		path := profiles.Path(dir, cell.Name, profiles.CPU)
+		path := rundir.Dir(dir).Profile(cell.Name, string(profiles.CPU))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,7 @@
 package results
 
 import (
-	"bytes"
 	"fmt"
-	"html"
 	"math"
 
 	"github.com/olekukonko/tablewriter/tw"
@@ -126,14 +124,11 @@ func (b *Bandwidth) cellText(v float64) string {
 // memory bandwidth is usually quoted.
 func gbps(v float64) string { return fmt.Sprintf("%.1f GB/s", v/1e9) }
 
-// grid returns the table's header, alignments and body.
-func (b *Bandwidth) grid() ([]string, []tw.Align, [][]string) {
-	header := append([]string{"workload"}, b.Columns...)
-	aligns := []tw.Align{tw.AlignLeft}
-	for range b.Columns {
-		aligns = append(aligns, tw.AlignRight)
-	}
-	var body [][]string
+// Grid returns the table's texts: a header ("workload", then Columns) and
+// a row per Rows entry, its label then each column's figure, such as
+// "45.0 GB/s (90%)" ("" where the strategy has no value).
+func (b *Bandwidth) Grid() (header []string, body [][]string) {
+	header = append([]string{"workload"}, b.Columns...)
 	for _, r := range b.Rows {
 		row := []string{r.Label}
 		for _, v := range r.Median {
@@ -141,7 +136,7 @@ func (b *Bandwidth) grid() ([]string, []tw.Align, [][]string) {
 		}
 		body = append(body, row)
 	}
-	return header, aligns, body
+	return header, body
 }
 
 // bandwidth prints the bandwidth table, if the set has one.
@@ -150,38 +145,14 @@ func (p *printer) bandwidth(b *Bandwidth) {
 		return
 	}
 	p.line("")
-	if p.format == Markdown {
-		p.line("### " + b.Title())
-		p.line("")
-	} else {
-		p.line(b.Title())
-	}
-	header, aligns, body := b.grid()
+	p.title(b.Title())
+	header, body := b.Grid()
+	aligns := []tw.Align{tw.AlignLeft}
 	for i := 1; i < len(header); i++ {
 		header[i] = p.column(header[i])
+		aligns = append(aligns, tw.AlignRight)
 	}
 	if p.err == nil {
 		p.err = p.grid(header, aligns, body)
 	}
-}
-
-// writeHTMLBandwidth is bandwidth for report.html.
-func writeHTMLBandwidth(h *bytes.Buffer, b *Bandwidth) {
-	if b == nil {
-		return
-	}
-	header, _, body := b.grid()
-	fmt.Fprintf(h, "<h3>%s</h3>\n<table>\n<tr>", html.EscapeString(b.Title()))
-	for _, c := range header {
-		fmt.Fprintf(h, "<th>%s</th>", html.EscapeString(c))
-	}
-	h.WriteString("</tr>\n")
-	for _, row := range body {
-		h.WriteString("<tr>")
-		for _, c := range row {
-			fmt.Fprintf(h, "<td>%s</td>", html.EscapeString(c))
-		}
-		h.WriteString("</tr>\n")
-	}
-	h.WriteString("</table>\n")
 }

@@ -3,8 +3,6 @@ package results
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -105,7 +103,7 @@ func TestBandwidth(t *testing.T) {
 	}
 }
 
-func TestBandwidthInTablesAndReport(t *testing.T) {
+func TestBandwidthInTables(t *testing.T) {
 	t.Parallel()
 	input := rounds("Stream/op=sum", []string{"blocking", "simd"}, 3, "B/s",
 		func(s, r int) float64 { return []float64{5e9, 50e9}[s] }) +
@@ -126,17 +124,11 @@ func TestBandwidthInTablesAndReport(t *testing.T) {
 			}
 		}
 	}
-	dir := t.TempDir()
-	if err := WriteReport(dir, set, ReportOptions{}); err != nil {
-		t.Fatal(err)
+	header, body := set.Bandwidth(Options{}).Grid()
+	if got := strings.Join(header, "|"); got != "workload|blocking|simd" {
+		t.Errorf("bandwidth header %q", got)
 	}
-	for _, name := range []string{ReportHTML, ReportMarkdown} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), "45.0 GB/s (90%)") {
-			t.Errorf("%s lacks the bandwidth table", name)
-		}
+	if len(body) != 2 || strings.Join(body[1], "|") != "Dot span=33554432-2|10.0 GB/s (20%)|45.0 GB/s (90%)" {
+		t.Errorf("bandwidth rows %q", body)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // the baseline column, and geometric means.
 func (s *Set) Tables(opts Options) []*Table {
 	g := newGrouping()
-	units := selectUnits(s.UnitNames(), opts.Units, opts.AllUnits)
+	units := selectUnits(s.UnitNames(), opts.units(), opts.AllUnits)
 	for _, r := range s.Results {
 		g.addResult(r)
 	}
@@ -159,7 +159,7 @@ func (s *Set) buildTable(g *grouping, w benchproc.Key, unit string, opts Options
 		Workload:   workload,
 		Unit:       unit,
 		Better:     s.Better(unit),
-		Confidence: opts.confidence(),
+		Confidence: confidence(opts.Confidence),
 		Cells:      make([][]*Cell, len(rows)),
 	}
 	for _, r := range rows {
@@ -169,7 +169,7 @@ func (s *Set) buildTable(g *grouping, w benchproc.Key, unit string, opts Options
 		t.Columns = append(t.Columns, c.StringValues())
 	}
 
-	thresholds := opts.thresholds()
+	thr := thresholds(opts.Alpha)
 	for i, r := range rows {
 		t.Cells[i] = make([]*Cell, len(cols))
 		for j, c := range cols {
@@ -180,7 +180,7 @@ func (s *Set) buildTable(g *grouping, w benchproc.Key, unit string, opts Options
 			}
 			cell := &Cell{Failure: f}
 			if v != nil {
-				cell.Sample = benchmath.NewSample(v.values, thresholds)
+				cell.Sample = benchmath.NewSample(v.values, thr)
 				if warn := residueWarning(v.residues); warn != nil {
 					cell.Warnings = append(cell.Warnings, warn)
 				}

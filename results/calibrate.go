@@ -98,16 +98,10 @@ func WriteCalibration(w io.Writer, c *Calibration, f Format) error {
 		return enc.Encode(c)
 	}
 	p := &printer{w: w, format: f}
-	title := fmt.Sprintf("Noise (A/A: %s vs %s) · CV = stddev/mean of the rounds", c.Old, c.New)
-	if f == Markdown {
-		p.line("### " + title)
-		p.line("")
-	} else {
-		p.line(title)
-	}
+	p.title(fmt.Sprintf("Noise (A/A: %s vs %s) · CV = stddev/mean of the rounds", c.Old, c.New))
 	var body [][]string
 	for _, cc := range c.Cells {
-		body = append(body, []string{cc.Name, cc.Unit, pct2(cc.OldCV), pct2(cc.NewCV), signedPct(cc.Change),
+		body = append(body, []string{cc.Name, cc.Unit, percent(cc.OldCV), percent(cc.NewCV), signedPercent(cc.Change),
 			fmt.Sprintf("%.3f", cc.P)})
 	}
 	if p.err == nil {
@@ -115,12 +109,10 @@ func WriteCalibration(w io.Writer, c *Calibration, f Format) error {
 			[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}, body)
 	}
 	p.line("")
-	p.line(fmt.Sprintf("Largest A/A |delta|: %s (%s): the smallest --threshold that held.", pct2(c.MaxChange), c.MaxCell))
-	p.line(fmt.Sprintf("False regressions at --threshold %s: %d of %d cells.", pct(c.Threshold), c.Regressions, len(c.Cells)))
+	p.line(fmt.Sprintf("Largest A/A |delta|: %s (%s): the smallest --threshold that held.", percent(c.MaxChange), c.MaxCell))
+	p.line(fmt.Sprintf("False regressions at --threshold %s: %d of %d cells.", shortPercent(c.Threshold), c.Regressions, len(c.Cells)))
 	if p.err != nil {
 		return fmt.Errorf("results: write calibration: %w", p.err)
 	}
 	return nil
 }
-
-func pct2(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

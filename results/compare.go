@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
-	"golang.org/x/perf/benchunit"
 )
 
 // Compare judges a new revision against an old one, cell by cell, as a
@@ -26,7 +25,7 @@ import (
 // the test to ever reach significance, saying how many it needs.
 func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 	d := &Diff{Old: opts.oldLabel(), New: opts.newLabel(), Threshold: opts.Threshold,
-		Correction: opts.Correction, Alpha: opts.alpha(), Confidence: opts.confidence()}
+		Correction: opts.Correction, Alpha: alpha(opts.Alpha), Confidence: confidence(opts.Confidence)}
 	a, b := collect(old), collect(new)
 
 	d.Mismatches = machineMismatches(a, b)
@@ -55,8 +54,8 @@ func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 		}
 	}
 
-	d.Units = compareUnits(old, new, opts.Units, opts.AllUnits)
-	thresholds := opts.thresholds()
+	d.Units = selectUnits(append(old.UnitNames(), new.UnitNames()...), opts.units(), opts.AllUnits)
+	thr := thresholds(opts.Alpha)
 	for _, unit := range d.Units {
 		better := new.Better(unit)
 		if better == Neutral {
@@ -73,11 +72,11 @@ func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 				continue // The unit is not measured here.
 			}
 			if len(ov) > 0 {
-				c.Old = benchmath.NewSample(slices.Clone(ov), thresholds)
+				c.Old = benchmath.NewSample(slices.Clone(ov), thr)
 				c.OldSummary = benchmath.AssumeNothing.Summary(c.Old, d.Confidence)
 			}
 			if len(nv) > 0 {
-				c.New = benchmath.NewSample(slices.Clone(nv), thresholds)
+				c.New = benchmath.NewSample(slices.Clone(nv), thr)
 				c.NewSummary = benchmath.AssumeNothing.Summary(c.New, d.Confidence)
 			}
 			if c.Old != nil && c.New != nil && c.NewFailure == nil && c.OldFailure == nil {
@@ -162,26 +161,6 @@ func (o CompareOptions) units() []string {
 		return DefaultGateUnits()
 	}
 	return o.Units
-}
-
-func (o CompareOptions) alpha() float64 {
-	if o.Alpha == 0 {
-		return benchmath.DefaultThresholds.CompareAlpha
-	}
-	return o.Alpha
-}
-
-func (o CompareOptions) confidence() float64 {
-	if o.Confidence == 0 {
-		return 0.95
-	}
-	return o.Confidence
-}
-
-func (o CompareOptions) thresholds() *benchmath.Thresholds {
-	t := benchmath.DefaultThresholds
-	t.CompareAlpha = o.alpha()
-	return &t
 }
 
 func (o CompareOptions) oldLabel() string {
@@ -352,12 +331,9 @@ type Mismatch struct {
 	Old, New []string
 }
 
+// String reads "cpu: AMD EPYC vs Intel Xeon", values joined by ", ".
 func (m Mismatch) String() string {
-	return fmt.Sprintf("%s: %s vs %s", m.Key, quoteList(m.Old), quoteList(m.New))
-}
-
-func quoteList(vs []string) string {
-	return strings.Join(vs, ", ")
+	return fmt.Sprintf("%s: %s vs %s", m.Key, strings.Join(m.Old, ", "), strings.Join(m.New, ", "))
 }
 
 // A side holds one Set's values by cell name (simd path removed) and
@@ -451,25 +427,6 @@ func splitSimdPath(name string) (string, string) {
 	rest = strings.Replace(rest, ",)", ")", 1)
 	rest = strings.Replace(rest, "()", "", 1)
 	return rest, path
-}
-
-// compareUnits returns the wanted units, tidied, that either side measured.
-func compareUnits(old, new *Set, wanted []string, all bool) []string {
-	if wanted == nil {
-		wanted = DefaultGateUnits()
-	}
-	measured := append(old.UnitNames(), new.UnitNames()...)
-	if all {
-		wanted = measured
-	}
-	var units []string
-	for _, u := range wanted {
-		_, tidy := benchunit.Tidy(1, u)
-		if slices.Contains(measured, tidy) && !slices.Contains(units, tidy) {
-			units = append(units, tidy)
-		}
-	}
-	return units
 }
 
 func relativeChange(old, new float64) float64 {

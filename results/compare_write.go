@@ -13,21 +13,13 @@ import (
 	"golang.org/x/perf/benchunit"
 )
 
-// JSON writes a comparison as one JSON document, for scripts. Only
-// WriteDiff and WriteCalibration accept it.
-const JSON = CSV + 1
-
 // ParseDiffFormat returns the Format named by compare's --format flag:
 // text, ascii, markdown (or md), csv or json.
 func ParseDiffFormat(name string) (Format, error) {
-	if name == "json" {
-		return JSON, nil
+	if f, ok := parseFormat(name); ok {
+		return f, nil
 	}
-	f, err := ParseFormat(name)
-	if err != nil {
-		return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown, csv or json)", name)
-	}
-	return f, nil
+	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown, csv or json)", name)
 }
 
 // WriteDiff writes d in format f: per unit a table with a row per cell
@@ -58,12 +50,7 @@ func WriteDiff(w io.Writer, d *Diff, f Format) error {
 		title := fmt.Sprintf("%s (%s) · %s → %s · median ± %.0f%% CI · %s", unit, cells[0].Better,
 			d.Old, d.New, 100*d.Confidence, d.ruleText())
 		p.line("")
-		if f == Markdown {
-			p.line("### " + title)
-			p.line("")
-		} else {
-			p.line(title)
-		}
+		p.title(title)
 		header := []string{"cell", d.Old, d.New, "delta", "p", "verdict"}
 		aligns := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}
 		var body [][]string
@@ -117,7 +104,7 @@ func (d *Diff) ruleText() string {
 	if d.Correction == Holm {
 		corr = fmt.Sprintf("Holm over %d", len(d.judged()))
 	}
-	return fmt.Sprintf("regression: p ≤ %v (%s) and worse by > %s", d.Alpha, corr, pct(d.Threshold))
+	return fmt.Sprintf("regression: p ≤ %v (%s) and worse by > %s", d.Alpha, corr, shortPercent(d.Threshold))
 }
 
 // Summary describes one cell for a list of regressions, such as
@@ -133,7 +120,7 @@ func (c *CellDiff) Summary(d *Diff) string {
 	class := benchunit.ClassOf(c.Unit)
 	return fmt.Sprintf("%s %s: %s → %s (%s, p=%.3g)", c.Name, c.Unit,
 		benchunit.Scale(c.OldSummary.Center, class), benchunit.Scale(c.NewSummary.Center, class),
-		signedPct(c.Change), c.P)
+		signedPercent(c.Change), c.P)
 }
 
 func (c *CellDiff) valueTexts() (string, string) {
@@ -167,7 +154,7 @@ func (c *CellDiff) deltaText() string {
 	case c.Verdict == Unchanged:
 		return "~"
 	}
-	return signedPct(c.Change)
+	return signedPercent(c.Change)
 }
 
 func (c *CellDiff) pText() string {
@@ -177,14 +164,21 @@ func (c *CellDiff) pText() string {
 	return fmt.Sprintf("p=%.3f n=%d+%d", c.P, c.Test.N1, c.Test.N2)
 }
 
-func signedPct(x float64) string {
+// signedPercent formats a change as "+15.20%" (two decimals, with its
+// sign), or "+Inf".
+func signedPercent(x float64) string {
 	if math.IsInf(x, 0) {
 		return fmt.Sprintf("%+v", x)
 	}
 	return fmt.Sprintf("%+.2f%%", 100*x)
 }
 
-func pct(x float64) string {
+// percent formats a fraction as "15.20%" (two decimals).
+func percent(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
+
+// shortPercent formats a fraction with at most four significant digits
+// and no trailing zeros, as a threshold is written: "5%", "12.5%".
+func shortPercent(x float64) string {
 	return strconv.FormatFloat(100*x, 'g', 4, 64) + "%"
 }
 

@@ -24,10 +24,18 @@
 // bandwidth this machine delivered in that run; WriteTables and the
 // reports end with that table when there is one.
 //
+// Compare judges a new run against an old one as a CI gate (benchstat's
+// test per cell, Holm's correction, a threshold), WriteDiff writes the
+// verdicts, and Calibrate reads an A/A comparison as a measurement of
+// noise.
+//
+// The report of a run folder (report.md and report.html, with charts) is
+// package results/report's, built on these tables.
+//
 // WriteTables renders everything as text (box-drawing or ASCII),
-// Markdown or CSV; Options.Compact shortens text tables for a terminal
-// (strategy names without parameters, speedups without benchstat's
-// deltas and p-values):
+// Markdown or CSV (JSON is for comparisons only); Options.Compact
+// shortens text tables for a terminal (strategy names without
+// parameters, speedups without benchstat's deltas and p-values):
 //
 //	set, err := results.Read("out/latest/bench.txt")
 //	if err != nil {

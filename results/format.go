@@ -21,9 +21,12 @@ const (
 	// CSV writes one record per cell, with every figure unscaled, for
 	// spreadsheets and scripts.
 	CSV
+	// JSON writes a comparison as one JSON document, for scripts. Only
+	// WriteDiff and WriteCalibration accept it; WriteTables refuses it.
+	JSON
 )
 
-var formatNames = []string{Text: "text", ASCII: "ascii", Markdown: "markdown", CSV: "csv"}
+var formatNames = []string{Text: "text", ASCII: "ascii", Markdown: "markdown", CSV: "csv", JSON: "json"}
 
 // String returns the name that ParseFormat accepts.
 func (f Format) String() string {
@@ -33,20 +36,29 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// ParseFormat returns the Format named by a --format flag: text, ascii,
-// markdown (or md) or csv.
+// ParseFormat returns the table Format named by a --format flag: text,
+// ascii, markdown (or md) or csv. ParseDiffFormat accepts json too.
 func ParseFormat(name string) (Format, error) {
-	switch strings.ToLower(name) {
-	case "md":
-		return Markdown, nil
-	}
-	for f, n := range formatNames {
-		if strings.EqualFold(name, n) {
-			return Format(f), nil
-		}
+	if f, ok := parseFormat(name); ok && f.forTables() {
+		return f, nil
 	}
 	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown or csv)", name)
 }
+
+func parseFormat(name string) (Format, bool) {
+	if strings.EqualFold(name, "md") {
+		return Markdown, true
+	}
+	for f, n := range formatNames {
+		if strings.EqualFold(name, n) {
+			return Format(f), true
+		}
+	}
+	return 0, false
+}
+
+// forTables reports whether WriteTables can write f.
+func (f Format) forTables() bool { return f >= Text && f <= CSV }
 
 // The texts of a table's cells, as benchstat prints them.
 
@@ -63,6 +75,32 @@ func (t *Table) rowScaler(r int) benchunit.Scaler {
 		}
 	}
 	return benchunit.CommonScale(centers, benchunit.ClassOf(t.Unit))
+}
+
+// ValueText is the text of the cell at row, col as the tables show it:
+// the median with its interval, such as "155.0µ ± 2%", scaled like the
+// rest of its row; "FAILED" for a failed cell, "" for none.
+func (t *Table) ValueText(row, col int) string {
+	return valueText(t.Cells[row][col], t.rowScaler(row))
+}
+
+// ComparisonText is benchstat's comparison of the cell at row, col with
+// its baseline, after the speedup: "1.94× -48.39% (p=0.002 n=6)", or
+// "1.01× ~ (p=0.310 n=6)" when the difference may be noise; "" where
+// there is nothing to compare.
+func (t *Table) ComparisonText(row, col int) string {
+	return t.comparisonText(t.Cells[row][col])
+}
+
+// Title heads the table: "Mandelbrot · sec/op (lower is better) ·
+// median ± 95% CI · vs blocking".
+func (t *Table) Title() string {
+	base := "(none)"
+	if len(t.Columns) > 0 {
+		base = t.Columns[0]
+	}
+	return fmt.Sprintf("%s · %s (%s) · median ± %.0f%% CI · vs %s",
+		t.Workload, t.Unit, t.Better, 100*t.Confidence, base)
 }
 
 // valueText formats a cell as "155.0µ ± 2%".

@@ -42,19 +42,11 @@ type Options struct {
 // DefaultBaseline is the strategy that others are compared against.
 const DefaultBaseline = "blocking"
 
-func (o Options) confidence() float64 {
-	if o.Confidence == 0 {
-		return 0.95
+func (o Options) units() []string {
+	if o.Units == nil {
+		return DefaultUnits()
 	}
-	return o.Confidence
-}
-
-func (o Options) thresholds() *benchmath.Thresholds {
-	t := benchmath.DefaultThresholds
-	if o.Alpha != 0 {
-		t.CompareAlpha = o.Alpha
-	}
-	return &t
+	return o.Units
 }
 
 func (o Options) baseline() string {
@@ -62,4 +54,30 @@ func (o Options) baseline() string {
 		return DefaultBaseline
 	}
 	return o.Baseline
+}
+
+// The statistics settings that tables (Options) and comparisons
+// (CompareOptions) share: zero means benchstat's default.
+
+// confidence returns the confidence level c, or benchstat's 0.95 for zero.
+func confidence(c float64) float64 {
+	if c == 0 {
+		return 0.95
+	}
+	return c
+}
+
+// alpha returns the significance level a, or benchstat's 0.05 for zero.
+func alpha(a float64) float64 {
+	if a == 0 {
+		return benchmath.DefaultThresholds.CompareAlpha
+	}
+	return a
+}
+
+// thresholds are benchstat's, at significance level a (zero: 0.05).
+func thresholds(a float64) *benchmath.Thresholds {
+	t := benchmath.DefaultThresholds
+	t.CompareAlpha = alpha(a)
+	return &t
 }

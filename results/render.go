@@ -13,8 +13,12 @@ import (
 )
 
 // WriteTables writes the summary lines, the tables and the failures of
-// set to w in opts.Format.
+// set to w in opts.Format: Text, ASCII, Markdown or CSV. JSON is for
+// comparisons only (WriteDiff): WriteTables fails on it, writing nothing.
 func WriteTables(w io.Writer, set *Set, opts Options) error {
+	if !opts.Format.forTables() {
+		return fmt.Errorf("results: tables cannot be written as %v: want text, ascii, markdown or csv", opts.Format)
+	}
 	tables := set.Tables(opts)
 	if opts.Format == CSV {
 		return writeCSV(w, tables)
@@ -130,21 +134,21 @@ func (p *printer) heading(s string) string {
 	return s + ":"
 }
 
+// title writes the line that heads a table: a third-level heading and a
+// blank line in Markdown, the text alone otherwise.
+func (p *printer) title(s string) {
+	if p.format == Markdown {
+		p.line("### " + s)
+		p.line("")
+		return
+	}
+	p.line(s)
+}
+
 // table writes one table: a title, the grid, then numbered notes for
 // the warnings that the grid marks with superscripts.
 func (p *printer) table(t *Table) {
-	base := "(none)"
-	if len(t.Columns) > 0 {
-		base = t.Columns[0]
-	}
-	title := fmt.Sprintf("%s · %s (%s) · median ± %.0f%% CI · vs %s",
-		t.Workload, t.Unit, t.Better, 100*t.Confidence, base)
-	if p.format == Markdown {
-		p.line("### " + title)
-		p.line("")
-	} else {
-		p.line(title)
-	}
+	p.title(t.Title())
 
 	var notes footnotes
 	header := []string{t.Workload}
@@ -152,7 +156,7 @@ func (p *printer) table(t *Table) {
 	for j, col := range t.Columns {
 		header, aligns = append(header, p.column(col)), append(aligns, tw.AlignRight)
 		if j > 0 {
-			header, aligns = append(header, "vs "+p.column(base)), append(aligns, tw.AlignRight)
+			header, aligns = append(header, "vs "+p.column(t.Columns[0])), append(aligns, tw.AlignRight)
 		}
 	}
 	var body [][]string

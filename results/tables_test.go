@@ -212,9 +212,15 @@ func TestSelectUnits(t *testing.T) {
 		all    bool
 		want   []string
 	}{
-		{"defaults in default order", nil, false, []string{"sec/op", "tasks/s", "B/op"}},
+		{"defaults in default order", DefaultUnits(), false, []string{"sec/op", "tasks/s", "B/op"}},
 		{"all in measured order", []string{"B/op"}, true, measured},
 		{"explicit, untidied, duplicates and unknowns", []string{"B/op", "ns/op", "sec/op", "nope"}, false, []string{"B/op", "sec/op"}},
+		{"nothing wanted", nil, false, nil},
+	}
+	// Compare selects from both sides' units, which repeat.
+	if got := selectUnits(append(measured, "sec/op", "B/op", "p99-sec/op"), nil, true); !slices.Equal(got,
+		[]string{"sec/op", "peak-threads", "tasks/s", "B/op", "p99-sec/op"}) {
+		t.Errorf("all units of two sides: got %q", got)
 	}
 	for _, tt := range tests {
 		if got := selectUnits(measured, tt.wanted, tt.all); !slices.Equal(got, tt.want) {
@@ -235,6 +241,38 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("html"); err == nil {
 		t.Error("ParseFormat(html) succeeded")
+	}
+	if _, err := ParseFormat("json"); err == nil || !strings.Contains(err.Error(), "want text, ascii, markdown or csv") {
+		t.Errorf("ParseFormat(json): %v, want an error naming the table formats", err)
+	}
+	for _, f := range []Format{Text, ASCII, Markdown, CSV, JSON} {
+		if got, err := ParseDiffFormat(f.String()); got != f || err != nil {
+			t.Errorf("ParseDiffFormat(%q) = %v, %v", f.String(), got, err)
+		}
+	}
+}
+
+// JSON was declared as CSV + 1 outside formatNames: JSON.String() printed
+// "Format(4)", and WriteTables wrote text tables when asked for JSON.
+func TestWriteTablesRefusesJSON(t *testing.T) {
+	t.Parallel()
+	if got := JSON.String(); got != "json" {
+		t.Errorf("JSON.String() = %q, want json", got)
+	}
+	set, err := Decode(strings.NewReader(rounds("Hash", []string{"blocking", "pool"}, 2, "ns/op",
+		func(s, r int) float64 { return float64(100 + s + r) })), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{JSON, Format(42)} {
+		var out bytes.Buffer
+		err := WriteTables(&out, set, Options{Format: f})
+		if err == nil || !strings.Contains(err.Error(), "cannot be written as "+f.String()) {
+			t.Errorf("WriteTables(%v): error %v, want one that says it cannot write %v", f, err, f)
+		}
+		if out.Len() > 0 {
+			t.Errorf("WriteTables(%v) wrote:\n%s", f, out.String())
+		}
 	}
 }
 

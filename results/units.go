@@ -72,19 +72,17 @@ func knownDirection(unit string) Direction {
 	return Neutral
 }
 
-// selectUnits returns the units to tabulate, in display order: every
-// measured unit when all is set, otherwise those of wanted (nil meaning
-// DefaultUnits) that were measured.
+// selectUnits returns the units to tabulate or judge, in order: those of
+// wanted, tidied as benchfmt tidies them (ns/op means sec/op), that
+// measured holds, each once; with all, every measured unit in the order
+// measured lists it. Tables pass their set's units and Compare both
+// sides'.
 func selectUnits(measured, wanted []string, all bool) []string {
 	if all {
-		return measured
-	}
-	if wanted == nil {
-		wanted = DefaultUnits()
+		wanted = measured
 	}
 	var units []string
 	for _, u := range wanted {
-		// Accept the untidied spelling too: ns/op means sec/op.
 		_, tidy := benchunit.Tidy(1, u)
 		if slices.Contains(measured, tidy) && !slices.Contains(units, tidy) {
 			units = append(units, tidy)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/concbench/concbench/results"
+	"github.com/concbench/concbench/rundir"
 )
 
 const compareUsage = `Usage: concbench compare [flags] OLD NEW
@@ -155,12 +156,10 @@ func compareArg(arg string) (label, path string) {
 	if name, p, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsRune(name, os.PathSeparator) {
 		label, path = name, p
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "bench.txt")
-	}
+	path = rundir.BenchOf(path)
 	if label == "" {
 		label = filepath.Base(path)
-		if label == "bench.txt" {
+		if label == rundir.BenchFile {
 			label = filepath.Base(filepath.Dir(path))
 		}
 	}

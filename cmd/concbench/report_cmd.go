@@ -9,6 +9,7 @@ import (
 
 	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/results"
+	"github.com/concbench/concbench/rundir"
 )
 
 const reportUsage = `Usage: concbench report [flags] [RUN]
@@ -46,13 +47,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d)\n", fs.NArg())
 		return exitUsage
 	}
-	path := filepath.Join("out", "latest")
+	path := string(rundir.Latest(rundir.DefaultOut))
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "bench.txt")
-	}
+	path = rundir.BenchOf(path)
 	if code := printReport(stdout, stderr, path, *format, splitList(*units), *wide); code != exitOK {
 		return code
 	}
@@ -96,7 +95,7 @@ func printReport(stdout, stderr io.Writer, path, format string, units []string, 
 // printBreakdown adds the where-the-time-went tables of the run's profiles,
 // when the run was profiled.
 func printBreakdown(stdout, stderr io.Writer, runDir string) int {
-	if _, err := os.Stat(profiles.BreakdownFile(runDir)); err != nil {
+	if _, err := os.Stat(rundir.Dir(runDir).Breakdown()); err != nil {
 		return exitOK
 	}
 	fmt.Fprintln(stdout, "\nWhere the time went (% of profile samples, from the profiled pass of each cell):")

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/concbench/concbench/harness"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/results"
+	"github.com/concbench/concbench/rundir"
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/strategies/simd"
 	"github.com/concbench/concbench/workloads"
@@ -61,7 +63,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.count, "count", 6, "counted rounds per cell (6 is the fewest for which benchstat gives a 95% confidence interval)")
 	fs.IntVar(&f.warmup, "warmup", 1, "warm-up rounds per cell, not counted")
 	fs.BoolVar(&f.quick, "quick", false, "small task counts: the whole matrix in about a minute on 2 cores")
-	fs.StringVar(&f.out, "out", "out", "folder that holds run folders")
+	fs.StringVar(&f.out, "out", rundir.DefaultOut, "folder that holds run folders")
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "limit for one round of one cell; a round past it fails the cell")
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 5*time.Second, "limit for one backend request; a request past it is a task error")
 	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, or redis://HOST:PORT")
@@ -115,60 +117,45 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(stderr, "skipped: %s\n", s)
 	}
-	started := time.Now()
-	dir, err := harness.CreateRunDir(f.out, started)
-	if err != nil {
-		fmt.Fprintf(stderr, "concbench run: %v\n", err)
-		return exitError
-	}
-	// simd: the kernel path that path=auto resolves to here (the simd
-	// cells also carry the path that ran in their names).
-	header := append(harness.MachineHeader(), params.KV{Name: "simd", Value: simd.Path()},
-		params.KV{Name: "backend", Value: provider.Describe()})
-	bench, err := harness.CreateBenchFile(dir.Dir+"/bench.txt", header)
-	if err != nil {
-		fmt.Fprintf(stderr, "concbench run: %v\n", err)
-		return exitError
-	}
-	meta := &harness.Meta{ID: dir.ID, Args: append([]string{"run"}, args...), Started: started,
-		Backend: provider.Describe(), Count: f.count, Warmup: f.warmup, Skipped: plan.Skipped, Notes: specNotes(plan)}
-	fmt.Fprintf(stderr, "run %s: %d cells × %d rounds (+%d warm-up) → %s\n", dir.ID, len(plan.Cells), f.count, f.warmup, dir.Dir)
-
 	opt := harness.Options{Count: f.count, Warmup: f.warmup, Timeout: f.timeout, FetchTimeout: f.fetchTimeout,
-		Backends: provider, Out: bench}
+		Backends: provider}
 	if !f.quiet {
 		opt.Progress = stderr
 	}
 	if f.profile {
-		opt.Profile = &harness.Profiling{Dir: dir.Dir, Trace: f.trace}
+		opt.Profile = &harness.Profiling{Trace: f.trace}
 	}
-	sum, err := harness.Run(ctx, plan, opt)
-	meta.Ended = time.Now()
-	if sum != nil {
-		meta.Finished = sum.Finished
-		meta.Cells = harness.NewMeta(plan, sum)
-	}
-	if merr := dir.WriteMeta(meta); merr != nil && err == nil {
-		err = merr
-	}
+	// simd: the kernel path that path=auto resolves to here (the simd
+	// cells also carry the path that ran in their names).
+	rec, err := harness.Record(plan, opt, harness.RecordOptions{Out: f.out, Args: append([]string{"run"}, args...),
+		Header: []params.KV{{Name: "simd", Value: simd.Path()}}})
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
-	if code := printTables(stdout, stderr, bench.Path(), f.format, f.wide); code != exitOK {
+	fmt.Fprintf(stderr, "run %s: %d cells × %d rounds (+%d warm-up) → %s\n", rec.Dir.ID(), len(plan.Cells), f.count, f.warmup, rec.Dir)
+
+	sum, err := rec.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
+		return exitError
+	}
+	bench := rec.Bench.Path()
+	if code := printTables(stdout, stderr, bench, f.format, f.wide); code != exitOK {
 		return code
 	}
-	if set, err := results.Read(bench.Path()); err == nil && len(set.Results) > 0 {
-		if err := results.WriteReport(dir.Dir, set, results.ReportOptions{}); err != nil {
-			fmt.Fprintf(stderr, "concbench run: report: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(stderr, "report: %s/report.html and report.md\n", dir.Dir)
+	wrote, err := rec.WriteReport()
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench run: report: %v\n", err)
+		return exitError
 	}
-	fmt.Fprintf(stderr, "results: %s (go tool benchstat -col /strategy %s)\n", bench.Path(), bench.Path())
+	if wrote {
+		fmt.Fprintf(stderr, "report: %s and %s\n", rec.Dir.ReportHTML(), filepath.Base(rec.Dir.ReportMarkdown()))
+	}
+	fmt.Fprintf(stderr, "results: %s (go tool benchstat -col /strategy %s)\n", bench, bench)
 	switch {
 	case !sum.Finished:
-		fmt.Fprintf(stderr, "interrupted: the cells finished so far are in %s\n", bench.Path())
+		fmt.Fprintf(stderr, "interrupted: the cells finished so far are in %s\n", bench)
 		return exitInterrupted
 	case len(sum.Failed) > 0:
 		fmt.Fprintf(stderr, "%d cell(s) failed:\n", len(sum.Failed))
@@ -233,16 +220,6 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
-}
-
-func specNotes(plan *harness.Plan) map[string]string {
-	notes := map[string]string{}
-	for _, c := range plan.Cells {
-		for _, kv := range c.Spec.Notes {
-			notes[c.Spec.Workload+"/"+c.Spec.Params.String()+": "+kv.Name] = kv.Value
-		}
-	}
-	return notes
 }
 
 func backendProvider(spec string, stderr io.Writer) (harness.BackendProvider, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 const viewUsage = `Usage: concbench view [RUN] [flags]
@@ -117,15 +118,16 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // viewRunDir resolves RUN: a folder, a run id under out/, or out/latest.
 func viewRunDir(run string) (string, error) {
 	if run == "" {
-		run = filepath.Join("out", "latest")
+		run = string(rundir.Latest(rundir.DefaultOut))
 	}
-	for _, d := range []string{run, filepath.Join("out", run)} {
-		if st, err := os.Stat(filepath.Join(d, profiles.ProfileDir)); err == nil && st.IsDir() {
+	for _, d := range []string{run, filepath.Join(rundir.DefaultOut, run)} {
+		if st, err := os.Stat(rundir.Dir(d).ProfileDir()); err == nil && st.IsDir() {
 			return d, nil
 		}
 	}
 	if _, err := os.Stat(run); err != nil {
 		return "", fmt.Errorf("no run folder %s", run)
 	}
-	return "", fmt.Errorf("%s has no %s/ folder: run with 'concbench run --profile' (the default)", run, profiles.ProfileDir)
+	return "", fmt.Errorf("%s has no %s/ folder: run with 'concbench run --profile' (the default)", run,
+		filepath.Base(rundir.Dir(run).ProfileDir()))
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/rundir"
 )
 
 // writeTinyProfile writes one labelled CPU profile of a made-up cell.
@@ -34,7 +35,7 @@ func writeTinyProfile(t *testing.T, run string) {
 		Location: []*profile.Location{loc}, Function: []*profile.Function{fn},
 		Comments: profiles.CommentsOf(cell),
 	}
-	path := profiles.Path(run, cell.Name, profiles.CPU)
+	path := rundir.Dir(run).Profile(cell.Name, string(profiles.CPU))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -14,11 +14,11 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// A Chart is one SVG figure of a report, ready to inline in HTML: no
+// A chart is one SVG figure of a report, ready to inline in HTML: no
 // XML declaration, no external references.
-type Chart struct {
-	Title string
-	SVG   string
+type chart struct {
+	title string
+	svg   string
 }
 
 // A barSeries is one colored set of bars, a value per group; NaN leaves
@@ -32,13 +32,13 @@ type barSeries struct {
 const chartWidth, chartHeight = 16 * vg.Centimeter, 9 * vg.Centimeter
 
 // barChart draws grouped bars: a group per label on x, a bar per series.
-func barChart(title, ylabel string, groups []string, series []barSeries) (Chart, error) {
+func barChart(title, ylabel string, groups []string, series []barSeries) (chart, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
 	p.Legend.Top = true
 	if len(series) == 0 || len(groups) == 0 {
-		return Chart{}, fmt.Errorf("results: chart %q: nothing to draw", title)
+		return chart{}, fmt.Errorf("report: chart %q: nothing to draw", title)
 	}
 	width := vg.Points(math.Max(4, math.Min(24, 300/float64(len(groups)*len(series)))))
 	for i, s := range series {
@@ -51,7 +51,7 @@ func barChart(title, ylabel string, groups []string, series []barSeries) (Chart,
 		}
 		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {
-			return Chart{}, fmt.Errorf("results: chart %q: %w", title, err)
+			return chart{}, fmt.Errorf("report: chart %q: %w", title, err)
 		}
 		bars.LineStyle.Width = 0
 		bars.Color = plotutil.Color(i)
@@ -70,7 +70,7 @@ type lineSeries struct {
 }
 
 // lineChart draws one line with points per series.
-func lineChart(title, xlabel, ylabel string, series []lineSeries) (Chart, error) {
+func lineChart(title, xlabel, ylabel string, series []lineSeries) (chart, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
@@ -80,7 +80,7 @@ func lineChart(title, xlabel, ylabel string, series []lineSeries) (Chart, error)
 	for i, s := range series {
 		line, points, err := plotter.NewLinePoints(s.xys)
 		if err != nil {
-			return Chart{}, fmt.Errorf("results: chart %q: %w", title, err)
+			return chart{}, fmt.Errorf("report: chart %q: %w", title, err)
 		}
 		line.Color = plotutil.Color(i)
 		line.Width = vg.Points(1.5)
@@ -92,19 +92,19 @@ func lineChart(title, xlabel, ylabel string, series []lineSeries) (Chart, error)
 	return render(p, title)
 }
 
-func render(p *plot.Plot, title string) (Chart, error) {
+func render(p *plot.Plot, title string) (chart, error) {
 	c := vgsvg.New(chartWidth, chartHeight)
 	p.Draw(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
-		return Chart{}, fmt.Errorf("results: chart %q: %w", title, err)
+		return chart{}, fmt.Errorf("report: chart %q: %w", title, err)
 	}
 	svg := b.String()
 	// Inline SVG in HTML takes no XML declaration or DOCTYPE.
 	if i := strings.Index(svg, "<svg"); i > 0 {
 		svg = svg[i:]
 	}
-	return Chart{Title: title, SVG: svg}, nil
+	return chart{title: title, svg: svg}, nil
 }
 
 // shortLabels trims the GOMAXPROCS suffix and long parameter lists so

@@ -1,39 +1,41 @@
-package results
+package report
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/concbench/concbench/profiles"
+	"github.com/concbench/concbench/results"
+	"github.com/concbench/concbench/rundir"
 )
 
 func TestWriteReport(t *testing.T) {
 	t.Parallel()
-	set, err := Read("testdata/compare/new.txt")
+	set, err := results.Read("../testdata/compare/new.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir := rundir.Dir(t.TempDir())
 	// One flame graph exists; the report must link it and no other.
 	flamed := string(set.Results[0].Name.Full())
-	flame := profiles.FlamePath(dir, flamed)
+	flame := dir.FlameGraph(flamed)
 	if err := os.MkdirAll(filepath.Dir(flame), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(flame, []byte("<html></html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteReport(dir, set, ReportOptions{}); err != nil {
+	if err := Write(dir, set, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, ReportMarkdown))
+	md, err := os.ReadFile(dir.ReportMarkdown())
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := os.ReadFile(filepath.Join(dir, ReportHTML))
+	page, err := os.ReadFile(dir.ReportHTML())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestWriteReport(t *testing.T) {
 	}
 	// Every chart report.md shows exists.
 	for _, m := range regexp.MustCompile(`\]\((charts/[^)]+\.svg)\)`).FindAllStringSubmatch(string(md), -1) {
-		if _, err := os.Stat(filepath.Join(dir, m[1])); err != nil {
+		if _, err := os.Stat(filepath.Join(string(dir), m[1])); err != nil {
 			t.Errorf("report.md shows a missing chart: %v", err)
 		}
 	}
@@ -69,22 +71,22 @@ func TestWriteReport(t *testing.T) {
 
 func TestWriteReportWithoutMixed(t *testing.T) {
 	t.Parallel()
-	set, err := Read("testdata/compare/new.txt")
+	set, err := results.Read("../testdata/compare/new.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kept Set
+	var kept results.Set
 	kept.Units = set.Units
 	for _, r := range set.Results {
 		if !strings.HasPrefix(string(r.Name.Full()), "Mixed") {
 			kept.Results = append(kept.Results, r)
 		}
 	}
-	dir := t.TempDir()
-	if err := WriteReport(dir, &kept, ReportOptions{}); err != nil {
+	dir := rundir.Dir(t.TempDir())
+	if err := Write(dir, &kept, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := os.ReadFile(filepath.Join(dir, ReportHTML))
+	page, err := os.ReadFile(dir.ReportHTML())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,5 +95,36 @@ func TestWriteReportWithoutMixed(t *testing.T) {
 	}
 	if !strings.Contains(string(page), "<svg") {
 		t.Error("report.html has no chart")
+	}
+}
+
+func TestReportHasTheBandwidthTable(t *testing.T) {
+	t.Parallel()
+	var input strings.Builder
+	for r := range 3 {
+		for _, c := range []struct {
+			name string
+			bps  float64
+		}{{"Stream/op=sum/strategy=blocking", 5e9}, {"Stream/op=sum/strategy=simd", 50e9},
+			{"Dot/span=33554432/strategy=blocking", 10e9}, {"Dot/span=33554432/strategy=simd", 45e9}} {
+			fmt.Fprintf(&input, "Benchmark%s-2 100 %g B/s\n", c.name, c.bps+float64(r))
+		}
+	}
+	set, err := results.Decode(strings.NewReader(input.String()), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rundir.Dir(t.TempDir())
+	if err := Write(dir, set, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{dir.ReportHTML(), dir.ReportMarkdown()} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "45.0 GB/s (90%)") {
+			t.Errorf("%s lacks the bandwidth table", path)
+		}
 	}
 }
