@@ -176,6 +176,29 @@ func TestMisbehavingStrategiesFailTheirCellAndTheRunGoesOn(t *testing.T) {
 	}
 }
 
+// beginlessStrategy runs every task right but never calls job.Begin: a
+// round without a beginning has no wall time, CPU or allocations.
+type beginlessStrategy struct{}
+
+func (beginlessStrategy) Concurrency(*workloads.Spec) strategies.Concurrency {
+	return strategies.Concurrency{Cores: 1, InFlight: 1}
+}
+
+func (beginlessStrategy) Run(ctx context.Context, job *strategies.Job) error {
+	for i := range job.Tasks() {
+		job.RunTask(i, workloads.Scalar, nil)
+	}
+	return nil
+}
+
+func TestStrategyThatNeverBeginsFailsItsCell(t *testing.T) {
+	spec := smallSpec(t, "hash", params.Values{"tasks": "5"})
+	res := runCell(context.Background(), cell(spec, beginlessStrategy{}, "beginless"), Options{Timeout: 10 * time.Second})
+	if !errors.Is(res.Err, ErrCellFailed) || !strings.Contains(res.Err.Error(), "Begin was never called") {
+		t.Fatalf("cell error = %v, want the cell failed because Begin was never called", res.Err)
+	}
+}
+
 func TestInterruptedRunKeepsFinishedCells(t *testing.T) {
 	spec := smallSpec(t, "hash", params.Values{"tasks": "30"})
 	plan := &Plan{Cells: []*Cell{blockingCell(t, spec), cell(spec, hangStrategy{}, "hang")}}

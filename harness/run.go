@@ -153,9 +153,8 @@ func runCellAsIs(ctx context.Context, cell *Cell, opt Options) *CellResult {
 			return res
 		}
 	}
-	job := strategies.NewJob(spec, addrs, opt.FetchTimeout)
 	var before snapshot
-	job.OnBegin = func() { before = takeSnapshot() }
+	job := strategies.NewJob(spec, addrs, opt.FetchTimeout, strategies.OnBegin(func() { before = takeSnapshot() }))
 
 	baseline := uint64(runtime.NumGoroutine())
 	sampler := startPeakSampler()

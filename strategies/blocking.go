@@ -12,6 +12,7 @@ func init() {
 	Register(&Definition{
 		Name:    "blocking",
 		Summary: "one task after another on one goroutine, one connection, synchronous I/O",
+		Order:   10,
 		Make:    func(params.Set) (Strategy, error) { return blocking{}, nil },
 	})
 }

@@ -17,7 +17,23 @@
 //
 // A strategy does its setup (dialling connections, starting workers) first,
 // then calls [Job.Begin]; the harness times from Begin to the last task's
-// Finish, so setup and teardown are outside the measured wall time.
+// Finish, so setup and teardown are outside the measured wall time. A
+// strategy that never calls Begin fails its cell.
+//
+// The Go strategies share their connection handling: [Job.Dial] opens a
+// [Conns], one connection a backend, whose Get serves one task at a time
+// and whose GetMany sends a pipelined batch (simd's lockstep rounds);
+// [Job.DialPool] lends such sets. A null or error reply fails only its
+// request; a broken connection is dialled again. A strategy with its own
+// I/O (the reactor's raw sockets) still takes its addresses from
+// [Job.BackendAddrs], and every strategy records a panicking task with
+// [PanicError].
+//
+// Adding a strategy touches one file plus its test: the file's init calls
+// [Register] with a [Definition], whose Order places it among the others
+// (in listings, the default matrix and every table). A strategy that needs
+// a sub-package of its own also needs that package's blank import in
+// cmd/concbench/main.go, as reactor and simd have.
 //
 //	def, _ := strategies.Lookup("pool")
 //	s, _ := def.New(params.Values{"workers": "8"})

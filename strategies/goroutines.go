@@ -14,6 +14,7 @@ func init() {
 	Register(&Definition{
 		Name:    "goroutines",
 		Summary: "a goroutine per task, connections borrowed from a bounded pool (the gevent model)",
+		Order:   30,
 		Params: []params.Spec{
 			// A goroutine is spawned for every task at once; connections are
 			// the bound, as in a gevent server with a connection pool. 256

@@ -13,6 +13,7 @@ func init() {
 	Register(&Definition{
 		Name:    "pool",
 		Summary: "N long-lived workers fed from a channel, each with its own connections (thread pools)",
+		Order:   40,
 		Params: []params.Spec{
 			// 4×GOMAXPROCS: enough workers that while some wait on I/O the
 			// others keep every core busy, and few enough that CPU-bound

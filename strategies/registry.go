@@ -1,9 +1,11 @@
 package strategies
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/concbench/concbench/params"
@@ -28,6 +30,11 @@ type Definition struct {
 	// strategies are opt-in: their kernels run about 100× slower than Go's,
 	// which would stretch make bench from minutes to an hour.
 	OptIn bool
+	// Order places the strategy in All's listing, and so in the default
+	// matrix and in every table: lower first, equal by name. Zero places it
+	// after every strategy with an Order. The built-in ones count in tens
+	// (blocking 10 ... simd 60), leaving room to slot one in between.
+	Order int
 	// Make builds an instance from resolved parameters.
 	Make func(p params.Set) (Strategy, error)
 }
@@ -93,30 +100,28 @@ func Lookup(name string) (*Definition, error) {
 	return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownStrategy, name, strings.Join(Names(), ", "))
 }
 
-// All returns every registered strategy in the order users read them:
-// the four plain models first, then the rest by name.
+// All returns every registered strategy in the order users read them: by
+// Order (see Definition), then by name.
 func All() []*Definition {
 	out := make([]*Definition, 0, len(registry))
 	for _, d := range registry {
 		out = append(out, d)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		ri, rj := rank(out[i].Name), rank(out[j].Name)
-		if ri != rj {
-			return ri < rj
+	slices.SortFunc(out, func(a, b *Definition) int {
+		if c := cmp.Compare(a.rank(), b.rank()); c != 0 {
+			return c
 		}
-		return out[i].Name < out[j].Name
+		return strings.Compare(a.Name, b.Name)
 	})
 	return out
 }
 
-func rank(name string) int {
-	for i, n := range []string{"blocking", "threads", "goroutines", "pool", "reactor", "simd"} {
-		if n == name {
-			return i
-		}
+// rank is Order with zero, "none given", after every given one.
+func (d *Definition) rank() int {
+	if d.Order == 0 {
+		return math.MaxInt
 	}
-	return 100
+	return d.Order
 }
 
 // Names returns the names of every registered strategy, in All's order.

@@ -214,6 +214,7 @@ func (panicKernels) FNV1a(uint64, []byte) uint64 { panic("kernel crashed") }
 func TestRunTaskFromChainsTimesAndRecordsPanics(t *testing.T) {
 	spec := workloadtest.Build(t, "hash", params.Values{"tasks": "3"})
 	job := strategies.NewJob(spec, nil, time.Second)
+	job.Begin()
 	start := job.Began()
 	end := job.RunTaskFrom(0, start, workloads.Scalar, nil)
 	end2 := job.RunTaskFrom(1, end, panicKernels{workloads.Scalar}, nil)
@@ -231,5 +232,36 @@ func TestRunTaskFromChainsTimesAndRecordsPanics(t *testing.T) {
 	}
 	if !o[2].End.Equal(at) || !o[2].Start.Equal(end2) {
 		t.Errorf("task 2: FinishAt recorded %v..%v, want %v..%v", o[2].Start, o[2].End, end2, at)
+	}
+}
+
+func TestBeginCallsOnBeginOnceAndBeganOnlyReads(t *testing.T) {
+	t.Parallel()
+	spec := workloadtest.Build(t, "noop", params.Values{"tasks": "2"})
+	calls := 0
+	job := strategies.NewJob(spec, nil, time.Second, strategies.OnBegin(func() { calls++ }))
+	if b := job.Began(); !b.IsZero() || calls != 0 {
+		t.Fatalf("before Begin: Began() = %v and the hook ran %d times; want the zero time and no call", b, calls)
+	}
+	before := time.Now()
+	job.Begin()
+	began := job.Began()
+	job.Begin()
+	if calls != 1 || began.Before(before) || !job.Began().Equal(began) {
+		t.Fatalf("after two Begins: hook ran %d times, Began() %v then %v (called at %v)", calls, began, job.Began(), before)
+	}
+}
+
+func TestPanicErrorWrapsErrPanicWithTheStack(t *testing.T) {
+	t.Parallel()
+	var err error
+	func() {
+		defer func() { err = strategies.PanicError(7, recover()) }()
+		panic("kernel crashed")
+	}()
+	msg := err.Error()
+	if !errors.Is(err, strategies.ErrPanic) || !strings.HasPrefix(msg, "task 7: ") ||
+		!strings.Contains(msg, "kernel crashed") || !strings.Contains(msg, "panic(") {
+		t.Errorf("PanicError = %q: want task 7, ErrPanic, the value and the stack of the panic", msg)
 	}
 }

@@ -49,39 +49,50 @@ type Job struct {
 	Spec         *workloads.Spec
 	Backends     []string      // address of each backend instance, by Step.Backend
 	FetchTimeout time.Duration // per request
-	// OnBegin, when set, is called by Begin (the harness takes its CPU and
-	// allocation snapshots there).
-	OnBegin func()
 
+	onBegin   func() // see OnBegin
 	beginOnce sync.Once
 	begin     time.Time
 	outcomes  []Outcome
 }
 
+// A JobOption configures a job made by NewJob.
+type JobOption func(*Job)
+
+// OnBegin makes the job's first Begin call hook before it reads the clock.
+// The harness takes its CPU and allocation snapshots there, so that a
+// strategy's setup is outside them as it is outside the wall time. It is an
+// option of NewJob, not a field, so that only the job's maker sets it.
+func OnBegin(hook func()) JobOption { return func(j *Job) { j.onBegin = hook } }
+
 // NewJob returns a job over spec. backends must hold an address for every
 // backend instance the spec's fetch steps use.
-func NewJob(spec *workloads.Spec, backends []string, fetchTimeout time.Duration) *Job {
-	return &Job{Spec: spec, Backends: backends, FetchTimeout: fetchTimeout,
+func NewJob(spec *workloads.Spec, backends []string, fetchTimeout time.Duration, opts ...JobOption) *Job {
+	j := &Job{Spec: spec, Backends: backends, FetchTimeout: fetchTimeout,
 		outcomes: make([]Outcome, len(spec.Tasks))}
+	for _, o := range opts {
+		o(j)
+	}
+	return j
 }
 
-// Begin marks the end of setup: the timed part of the run starts here. Later
-// calls do nothing; if a strategy never calls it, the first task's start is
-// the beginning.
+// Begin marks the end of setup: the timed part of the run starts here.
+// Every strategy calls it once its setup is done, before its first task
+// starts, even when there is no setup (later calls do nothing). The harness
+// fails the cell of a strategy that returns without calling it: without a
+// beginning it has no wall time, CPU time or allocations to report.
 func (j *Job) Begin() {
 	j.beginOnce.Do(func() {
-		if j.OnBegin != nil {
-			j.OnBegin()
+		if j.onBegin != nil {
+			j.onBegin()
 		}
 		j.begin = time.Now()
 	})
 }
 
-// Began returns when Begin was called.
-func (j *Job) Began() time.Time {
-	j.Begin()
-	return j.begin
-}
+// Began returns when Begin was called, or the zero time if it was not. It
+// reads only: call it after Begin has returned (or Run, in the harness).
+func (j *Job) Began() time.Time { return j.begin }
 
 // Tasks returns the number of tasks.
 func (j *Job) Tasks() int { return len(j.outcomes) }
@@ -117,10 +128,8 @@ func (j *Job) RunTask(i int, k workloads.Kernels, f workloads.Fetcher) {
 func (j *Job) RunTaskFrom(i int, start time.Time, k workloads.Kernels, f workloads.Fetcher) (end time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
-			buf := make([]byte, 4096)
-			buf = buf[:runtime.Stack(buf, false)]
 			end = time.Now()
-			j.FinishAt(i, start, end, workloads.Result{}, fmt.Errorf("task %d: %w: %v\n%s", i, ErrPanic, p, buf))
+			j.FinishAt(i, start, end, workloads.Result{}, PanicError(i, p))
 		}
 	}()
 	r, err := j.Spec.RunTask(i, k, f)
@@ -129,5 +138,26 @@ func (j *Job) RunTaskFrom(i int, start time.Time, k workloads.Kernels, f workloa
 	return end
 }
 
+// PanicError is the error of task i, whose code panicked with p: it wraps
+// ErrPanic and ends with the calling goroutine's stack, so call it in the
+// deferred function that recovered p (the stack then shows where p was
+// raised).
+func PanicError(i int, p any) error {
+	stack := make([]byte, 4096)
+	stack = stack[:runtime.Stack(stack, false)]
+	return fmt.Errorf("task %d: %w: %v\n%s", i, ErrPanic, p, stack)
+}
+
 // NeedsBackend reports whether the job's tasks fetch.
 func (j *Job) NeedsBackend() bool { return j.Spec.Backend.Instances > 0 }
+
+// BackendAddrs returns the addresses of the backend instances the spec's
+// fetch steps use, indexed by Step.Backend: none when the tasks do not
+// fetch. It fails when the job has fewer addresses than the spec needs.
+func (j *Job) BackendAddrs() ([]string, error) {
+	n := j.Spec.Backend.Instances
+	if len(j.Backends) < n {
+		return nil, fmt.Errorf("workload needs %d backends, job has %d addresses", n, len(j.Backends))
+	}
+	return j.Backends[:n], nil
+}

@@ -13,6 +13,7 @@ func init() {
 	Register(&Definition{
 		Name:    "threads",
 		Summary: "an OS thread per task (locked goroutine whose thread exits with it), at most max at once",
+		Order:   20,
 		Params: []params.Spec{
 			// 256: enough to keep 256 fetches in flight, the in-flight level
 			// the I/O workloads use; Python's and Java's thread-per-request

@@ -11,7 +11,7 @@ import (
 // that make bench interleaves many rounds.
 
 func init() {
-	Register(&Definition{
+	register(&Definition{
 		Name:    "noop",
 		Summary: "empty tasks: each strategy's per-task overhead (spawn, hand-off)",
 		Class:   ClassCPU,
@@ -25,7 +25,7 @@ func init() {
 			})}, nil
 		},
 	})
-	Register(&Definition{
+	register(&Definition{
 		Name:    "dot",
 		Summary: "float32 dot products over chunks of two shared arrays (in cache, or span=32Mi for 256 MiB out of cache)",
 		Class:   ClassCPU,
@@ -41,7 +41,7 @@ func init() {
 		Quick:  params.Values{"tasks": "4096"},
 		build:  buildDot,
 	})
-	Register(&Definition{
+	register(&Definition{
 		Name:    "mandelbrot",
 		Summary: "escape counts of an image, one row a task: compute-bound, no memory traffic",
 		Class:   ClassCPU,
@@ -60,7 +60,7 @@ func init() {
 			})}, nil
 		},
 	})
-	Register(&Definition{
+	register(&Definition{
 		Name:    "hash",
 		Summary: "FNV-1a of one small message a task, like hashing a session token per request",
 		Class:   ClassCPU,

@@ -10,12 +10,18 @@
 // each task's result with the scalar reference computed when the spec was
 // built ([Spec.Reference]); a task whose result differs makes its cell fail.
 //
-// Workloads register themselves in a registry ([Register], [Lookup], [All]);
-// adding one is one file plus its registration.
+// Workloads register themselves in a registry that other packages read
+// ([Lookup], [All], [Definition.Build]) but do not add to: every workload
+// is defined in this package, next to the kernels its steps run. Adding one
+// is one file whose init registers its [Definition], plus its small test
+// parameters (in this package's tests and in workloadtest.Small, which the
+// strategies' tests use).
 //
 //	def, _ := workloads.Lookup("dot")
-//	spec, err := def.Build(workloads.Values{"tasks": "1000"})
+//	spec, err := def.Build(params.Values{"tasks": "1000"})
 //	if err != nil { ... }
 //	res, err := spec.RunTask(0, workloads.Scalar, nil)
 //	ok := spec.Check(0, res) == nil
+//
+// (The package's Example runs this.)
 package workloads

@@ -19,7 +19,7 @@ func latencyParam() params.Spec {
 }
 
 func init() {
-	Register(&Definition{
+	register(&Definition{
 		Name:    "fanout",
 		Summary: "independent GETs spread over several backend servers: the script that requests from many servers",
 		Class:   ClassIO,
@@ -41,7 +41,7 @@ func init() {
 			}, nil
 		},
 	})
-	Register(&Definition{
+	register(&Definition{
 		Name:    "webrequest",
 		Summary: "a web request: GET the session, GET the user record named in it (dependent), render the page",
 		Class:   ClassIO,
@@ -65,7 +65,7 @@ func init() {
 			return &Spec{Tasks: tasks, Backend: Backend{Instances: 1, ValueSize: 128, Latency: p.Duration("latency")}}, nil
 		},
 	})
-	Register(&Definition{
+	register(&Definition{
 		Name:    "mixed",
 		Summary: "a GET then a CPU burst of cpu microseconds of real work: where strategies cross over",
 		Class:   ClassMixed,

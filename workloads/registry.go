@@ -33,7 +33,8 @@ type Definition struct {
 	// and a user's value for the same parameter overrides them.
 	Matrix, Quick params.Values
 	// build makes the tasks and input from resolved parameters; Build adds
-	// the reference results.
+	// the reference results. Unexported: only this package defines
+	// workloads (see register).
 	build func(p params.Set) (*Spec, error)
 }
 
@@ -57,9 +58,15 @@ func (d *Definition) Build(v params.Values) (*Spec, error) {
 
 var registry = map[string]*Definition{}
 
-// Register adds a workload. It panics on a duplicate name: registration
+// register adds a workload. It panics on a duplicate name: registration
 // happens in init functions, where a duplicate is a programming error.
-func Register(d *Definition) {
+//
+// The registry is closed: every workload is defined in this package, next
+// to the scalar reference kernels its steps run ([Kernel] is a closed set
+// that every strategy's [Kernels] implements, so a workload from elsewhere
+// could not bring a kernel of its own). Other packages look workloads up
+// and build them; they do not add any.
+func register(d *Definition) {
 	if _, dup := registry[d.Name]; dup {
 		panic("workloads: duplicate workload " + d.Name)
 	}

@@ -24,7 +24,7 @@ const TriadScale float32 = 3
 const MaxStreamChunk = 1 << 18
 
 func init() {
-	Register(&Definition{
+	register(&Definition{
 		Name:    "stream",
 		Summary: "memory bandwidth, STREAM style: sum (read) or triad (a = b + 3c) over 256 MiB of arrays, a chunk a task",
 		Class:   ClassCPU,

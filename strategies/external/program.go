@@ -74,7 +74,11 @@ func (p *Program) Run(ctx context.Context, job *strategies.Job) error {
 	if len(p.Argv) == 0 {
 		return fmt.Errorf("external %s: no command", p.Name)
 	}
-	wire, err := newWireJob(p.Name, p.Params, job.Backends, job.FetchTimeout.Nanoseconds(), job.Spec)
+	backends, err := job.BackendAddrs()
+	if err != nil {
+		return fmt.Errorf("external %s: %w", p.Name, err)
+	}
+	wire, err := newWireJob(p.Name, p.Params, backends, job.FetchTimeout.Nanoseconds(), job.Spec)
 	if err != nil {
 		return fmt.Errorf("external %s: %w", p.Name, err)
 	}

@@ -81,7 +81,9 @@ type wireLine struct {
 // kernel that protocol 1 does not carry.
 var ErrUnsupportedKernel = errors.New("kernel not in the external protocol")
 
-// newWireJob encodes spec and the job's connection facts for a child. The
+// newWireJob encodes spec and the job's connection facts for a child:
+// backends holds one address for each of spec's backend instances
+// ([strategies.Job.BackendAddrs]). The
 // stream workload's kernels are not part of protocol 1: their hundreds of
 // MiB of arrays would travel through a pipe as base64, and a bandwidth
 // figure of an interpreter says nothing about its concurrency model.
@@ -100,8 +102,8 @@ func newWireJob(strategy string, params map[string]string, backends []string, fe
 	for _, kv := range spec.Params {
 		w.WorkloadParams[kv.Name] = kv.Value
 	}
-	if spec.Backend.Instances > 0 {
-		w.Backends = backends[:spec.Backend.Instances]
+	if len(backends) > 0 {
+		w.Backends = backends
 	}
 	in := &spec.Input
 	w.Input.A, w.Input.B = float32Bytes(in.A), float32Bytes(in.B)

@@ -28,6 +28,7 @@ func init() {
 	strategies.Register(&strategies.Definition{
 		Name:    "reactor",
 		Summary: "epoll event loop on a locked OS thread driving tasks as state machines (asyncio; loops=P: nginx, gnet)",
+		Order:   50,
 		Params: []params.Spec{
 			loopsParam(),
 			params.Int("conns", 0, 0, 1<<14, "connections per loop to each backend (0: 256 split over the loops)"),

@@ -30,18 +30,16 @@ func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
 		return nil
 	}
 	rs := &runState{ctx: ctx, job: job, depth: r.depth, timeout: job.FetchTimeout}
-	if job.NeedsBackend() {
-		n := job.Spec.Backend.Instances
-		if len(job.Backends) < n {
-			return fmt.Errorf("reactor: workload needs %d backends, job has %d addresses", n, len(job.Backends))
+	addrs, err := job.BackendAddrs()
+	if err != nil {
+		return fmt.Errorf("reactor: %w", err)
+	}
+	for _, a := range addrs {
+		ba, err := resolve(a)
+		if err != nil {
+			return err
 		}
-		for _, a := range job.Backends[:n] {
-			ba, err := resolve(a)
-			if err != nil {
-				return err
-			}
-			rs.addrs = append(rs.addrs, ba)
-		}
+		rs.addrs = append(rs.addrs, ba)
 	}
 
 	nloops := r.loopCount(tasks)

@@ -5,7 +5,6 @@ package reactor
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"time"
 
 	"github.com/concbench/concbench/strategies"
@@ -92,9 +91,7 @@ func (l *loop) advance(t *task) {
 func computeSteps(t *task) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			buf := make([]byte, 4096)
-			buf = buf[:runtime.Stack(buf, false)]
-			err = fmt.Errorf("task %d: %w: %v\n%s", t.index, strategies.ErrPanic, p, buf)
+			err = strategies.PanicError(t.index, p)
 		}
 	}()
 	for !t.cur.Done() && t.cur.Step().Kind == workloads.StepCompute {

@@ -9,9 +9,9 @@
 // package (GOEXPERIMENT=simd, amd64) on one of three paths ([KernelPath]):
 // [AVX512] (16 float32 or 8 uint64 lanes), [AVX2] (8 or 4) and [Scalar]
 // (unrolled Go with independent accumulators, for every other build). The
-// widest path the CPU supports is chosen once at start-up ([Default],
-// [Path]); the environment variable CONCBENCH_SIMD=scalar|avx2|avx512 picks
-// another, so the fallbacks can be run and timed on an AVX-512 machine.
+// widest path the CPU supports is chosen once at start-up ([Default]); the
+// environment variable CONCBENCH_SIMD=scalar|avx2|avx512 picks another, so
+// the fallbacks can be run and timed on an AVX-512 machine.
 // Each kernel agrees with the scalar reference in package workloads:
 //
 //   - Dot keeps four vector accumulators (the FMA latency would otherwise
@@ -43,9 +43,10 @@
 //   - compute steps run on the vector kernels; the hashing steps (hash,
 //     render, burst) of all tasks in the round are hashed together in lanes
 //     (see hashBatch for how a cursor's calls are recorded and replayed);
-//   - fetch steps are grouped by backend and sent as one pipelined
-//     [resp.Client.GetMany] per backend, the backends concurrently; a
-//     dependent key is resolved from the reply folded in the round before.
+//   - fetch steps are grouped by backend and sent as one pipelined batch
+//     per backend ([strategies.Conns.GetMany], on the worker's own
+//     connections), the backends concurrently; a dependent key is resolved
+//     from the reply folded in the round before.
 //
 // Each task is recorded with [strategies.Job.FinishAt] at the end of the
 // round in which its last step ran (one clock read for all the tasks that

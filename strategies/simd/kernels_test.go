@@ -63,8 +63,8 @@ func TestPathsEndWithScalar(t *testing.T) {
 	if len(ps) == 0 || ps[len(ps)-1] != Scalar {
 		t.Fatalf("Paths() = %v, want scalar last", ps)
 	}
-	if !Supported(Default()) || Path() != string(Default()) {
-		t.Fatalf("Default() = %q, Path() = %q, supported %v", Default(), Path(), ps)
+	if !Supported(Default()) || Path() != string(Default()) || DefaultKernels().Path() != Default() {
+		t.Fatalf("Default() = %q, Path() = %q, DefaultKernels on %q, supported %v", Default(), Path(), DefaultKernels().Path(), ps)
 	}
 	if (Kernels{}).Path() != Scalar {
 		t.Fatal("zero Kernels is not the scalar path")

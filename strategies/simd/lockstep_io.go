@@ -5,71 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
-	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/workloads"
-	"github.com/concbench/concbench/workloads/resp"
 )
 
 // errNoBackend fails fetch steps of a spec that declares no backend.
 var errNoBackend = errors.New("simd: fetch step in a workload without a backend")
-
-// links is one worker's connections, one a backend instance, owned by that
-// worker. A connection that failed is closed and dialled again before its
-// next use.
-type links struct {
-	addrs   []string
-	timeout time.Duration
-	clients []*resp.Client // nil: to be dialled before the next use
-}
-
-// dialLinks opens one connection to every backend of job. It is the
-// worker's own Conns: the lockstep batches need the pipelined
-// [resp.Client.GetMany], which [strategies.Conns] does not expose.
-func dialLinks(ctx context.Context, job *strategies.Job) (*links, error) {
-	n := job.Spec.Backend.Instances
-	if len(job.Backends) < n {
-		return nil, fmt.Errorf("simd: workload needs %d backends, job has %d addresses", n, len(job.Backends))
-	}
-	l := &links{addrs: job.Backends[:n], timeout: job.FetchTimeout, clients: make([]*resp.Client, n)}
-	for b := range l.clients {
-		if _, err := l.client(ctx, b); err != nil {
-			l.close()
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
-func (l *links) client(ctx context.Context, b int) (*resp.Client, error) {
-	if l.clients[b] == nil {
-		c, err := resp.Dial(ctx, l.addrs[b], l.timeout)
-		if err != nil {
-			return nil, fmt.Errorf("simd: dial backend %s: %w", l.addrs[b], err)
-		}
-		l.clients[b] = c
-	}
-	return l.clients[b], nil
-}
-
-// broken closes backend b's connection; the next use dials a new one.
-func (l *links) broken(b int) {
-	if c := l.clients[b]; c != nil {
-		c.Close()
-		l.clients[b] = nil
-	}
-}
-
-func (l *links) close() {
-	for b := range l.clients {
-		l.broken(b)
-	}
-}
-
-// maxReconnects is how many broken connections one backend's group of a
-// round survives: each costs at most one fetch timeout (a stalled server).
-const maxReconnects = 3
 
 // fetchGroup is a round's fetch steps for one backend: the keys, and the
 // positions of their tasks in the batch.
@@ -94,7 +35,7 @@ func (w *worker) fetchRound(ctx context.Context) {
 		b := c.Step().Backend
 		if b < 0 || b >= len(w.fetches) {
 			err := errNoBackend
-			if w.links != nil {
+			if len(w.fetches) > 0 {
 				err = fmt.Errorf("simd: fetch step names backend %d of %d", b, len(w.fetches))
 			}
 			w.errs[k] = fmt.Errorf("task %d: %w", c.Task(), err)
@@ -124,57 +65,19 @@ func (w *worker) fetchRound(ctx context.Context) {
 	wg.Wait()
 }
 
-// fetch sends backend b's group as pipelined GETs and folds each reply into
-// its task. A reply that is an error (or the wrong size) fails only its
-// task. After any error the connection is dialled again and the tasks whose
-// replies had not arrived are resent (GET is idempotent). The task whose
-// reply was being read when the connection broke (I/O error, timeout,
-// protocol error) fails; after maxReconnects such breaks in one round the
-// rest of the group fails too, so a dead or stalled backend costs a bounded
-// number of timeouts, never a hang.
+// fetch sends backend b's group as one pipelined batch
+// ([strategies.Conns.GetMany]) and folds each reply into its task. A key
+// that gets no value (an error or null reply, a broken connection, a dead
+// backend) or a reply of the wrong size fails only its task.
 func (w *worker) fetch(ctx context.Context, b int) {
 	g := &w.fetches[b]
-	keys, tasks := g.keys, g.tasks
-	for breaks := 0; len(keys) > 0; {
-		cl, err := w.links.client(ctx, b)
-		if err != nil {
-			w.failAll(tasks, err)
-			return
-		}
-		answered := 0
-		err = cl.GetMany(keys, func(i int, v []byte) error {
-			k := tasks[i]
-			if err := w.cursors[k].Fetched(v); err != nil {
-				w.errs[k] = fmt.Errorf("task %d: %w", w.cursors[k].Task(), err)
-			}
-			answered = i + 1
-			return nil // never stop the batch: the other tasks' replies are fine
-		})
+	w.conns.GetMany(ctx, b, g.keys, func(i int, v []byte, err error) {
+		k := g.tasks[i]
 		if err == nil {
-			return
+			err = w.cursors[k].Fetched(v)
 		}
-		w.links.broken(b)
-		k := tasks[answered]
-		w.errs[k] = fmt.Errorf("task %d: %w", w.cursors[k].Task(), err)
-		keys, tasks = keys[answered+1:], tasks[answered+1:]
-		if !replyError(err) {
-			if breaks++; breaks > maxReconnects {
-				w.failAll(tasks, fmt.Errorf("connection lost %d times in one batch, last: %w", breaks, err))
-				return
-			}
+		if err != nil {
+			w.errs[k] = fmt.Errorf("task %d: %w", w.cursors[k].Task(), err)
 		}
-	}
-}
-
-func (w *worker) failAll(tasks []int, err error) {
-	for _, k := range tasks {
-		w.errs[k] = fmt.Errorf("task %d: %w", w.cursors[k].Task(), err)
-	}
-}
-
-// replyError reports whether err is about one reply, with the connection
-// itself healthy.
-func replyError(err error) bool {
-	var se *resp.ServerError
-	return errors.As(err, &se) || errors.Is(err, resp.ErrNil)
+	})
 }

@@ -25,15 +25,16 @@ const (
 // timed on a machine with AVX-512.
 const EnvPath = "CONCBENCH_SIMD"
 
-// Path returns the name of the default kernel path ([Default]) for run
-// headers: "avx512", "avx2" or "scalar".
-func Path() string { return string(defaultPath) }
-
 // Default returns the path the package uses unless told otherwise: the one
 // $CONCBENCH_SIMD names, or else the widest one this CPU and build support.
 // It is chosen once at start-up; an invalid $CONCBENCH_SIMD is ignored and
-// reported by [DefaultErr].
+// reported by [DefaultErr]. Run headers record it as string(Default()).
 func Default() KernelPath { return defaultPath }
+
+// Path returns string(Default()). New code calls Default: Path stays only
+// until its one caller, cmd/concbench's run header, does too (it is not
+// marked deprecated so that staticcheck stays quiet in the meantime).
+func Path() string { return string(Default()) }
 
 // DefaultErr returns why $CONCBENCH_SIMD was ignored, or nil.
 func DefaultErr() error { return defaultErr }

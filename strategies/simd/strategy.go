@@ -16,6 +16,7 @@ func init() {
 	strategies.Register(&strategies.Definition{
 		Name:    "simd",
 		Summary: "one worker a core, each advancing a batch of tasks in lockstep: vector kernels, multi-buffer hashing, pipelined fetches",
+		Order:   60,
 		Params: []params.Spec{
 			// 256 tasks: enough 64-byte messages to fill the 16 hash lanes
 			// many times over and enough pipelined GETs to hide a loopback
@@ -74,22 +75,20 @@ func (s *strategy) Run(ctx context.Context, job *strategies.Job) error {
 		return nil
 	}
 	workers := s.workers(n)
-	links := make([]*links, workers)
+	conns := make([]*strategies.Conns, workers) // one set a worker: its own connections
 	defer func() {
-		for _, l := range links {
-			if l != nil {
-				l.close()
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
 			}
 		}
 	}()
-	if job.NeedsBackend() {
-		for w := range links {
-			l, err := dialLinks(ctx, job)
-			if err != nil {
-				return err
-			}
-			links[w] = l
+	for w := range conns {
+		c, err := job.Dial(ctx) // opens nothing for a job without fetch steps
+		if err != nil {
+			return fmt.Errorf("simd: %w", err)
 		}
+		conns[w] = c
 	}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -97,7 +96,7 @@ func (s *strategy) Run(ctx context.Context, job *strategies.Job) error {
 		lo, hi := w*n/workers, (w+1)*n/workers
 		wg.Go(func() {
 			<-start
-			newWorker(s, job, links[w]).run(ctx, lo, hi)
+			newWorker(s, job, conns[w]).run(ctx, lo, hi)
 		})
 	}
 	// Workers are started but wait, so the timed part excludes their start.
@@ -113,7 +112,7 @@ func (s *strategy) Run(ctx context.Context, job *strategies.Job) error {
 type worker struct {
 	s     *strategy
 	job   *strategies.Job
-	links *links // nil for specs without fetch steps
+	conns *strategies.Conns // this worker's own
 
 	cursors []workloads.Cursor
 	errs    []error
@@ -124,15 +123,13 @@ type worker struct {
 	fetches []fetchGroup // by backend
 }
 
-func newWorker(s *strategy, job *strategies.Job, l *links) *worker {
-	w := &worker{s: s, job: job, links: l,
+func newWorker(s *strategy, job *strategies.Job, c *strategies.Conns) *worker {
+	w := &worker{s: s, job: job, conns: c,
 		cursors: make([]workloads.Cursor, 0, s.batch),
 		errs:    make([]error, s.batch),
-		done:    make([]bool, s.batch)}
+		done:    make([]bool, s.batch),
+		fetches: make([]fetchGroup, job.Spec.Backend.Instances)}
 	w.hashing.kernels = s.kernels
-	if l != nil {
-		w.fetches = make([]fetchGroup, len(l.clients))
-	}
 	return w
 }
 
@@ -200,14 +197,11 @@ func (w *worker) recoverBatch(n int) {
 	if p == nil {
 		return
 	}
-	buf := make([]byte, 4096)
-	buf = buf[:runtime.Stack(buf, false)]
 	for k := range n {
 		if !w.done[k] {
 			w.done[k] = true
 			i := w.cursors[k].Task()
-			w.job.Finish(i, w.start, w.cursors[k].Result(),
-				fmt.Errorf("task %d: %w: %v\n%s", i, strategies.ErrPanic, p, buf))
+			w.job.Finish(i, w.start, w.cursors[k].Result(), strategies.PanicError(i, p))
 		}
 	}
 }

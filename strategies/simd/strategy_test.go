@@ -54,7 +54,7 @@ func runJob(t *testing.T, spec *workloads.Spec, v params.Values, addrs []string,
 
 func TestParamsNameThePath(t *testing.T) {
 	_, set := newStrategy(t, nil)
-	if got, want := strategies.Label("simd", set), "simd(batch=256,path="+Path()+")"; got != want {
+	if got, want := strategies.Label("simd", set), "simd(batch=256,path="+string(Default())+")"; got != want {
 		t.Errorf("label %q, want %q", got, want)
 	}
 	_, set = newStrategy(t, params.Values{"path": "scalar", "batch": "8"})
@@ -173,9 +173,9 @@ func TestBackendDown(t *testing.T) {
 func TestCancel(t *testing.T) {
 	spec := buildSpec(t, "mandelbrot", params.Values{"width": "256", "rows": "400", "iter": "500"})
 	s, _ := newStrategy(t, params.Values{"batch": "4"})
-	job := strategies.NewJob(spec, nil, time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
-	job.OnBegin = cancel // cancelled as soon as the timed part starts
+	// Cancelled as soon as the timed part starts.
+	job := strategies.NewJob(spec, nil, time.Second, strategies.OnBegin(cancel))
 	if err := s.Run(ctx, job); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v, want context.Canceled", err)
 	}

@@ -1,6 +1,6 @@
 // Package strategytest holds the check every strategy's tests make after a
-// run: each task finished, without error, with the scalar reference's
-// result, and with its times in order.
+// run: the timed part began, and each task finished, without error, with
+// the scalar reference's result, and with its times in order.
 //
 //	job := strategies.NewJob(spec, addrs, 5*time.Second)
 //	if err := s.Run(ctx, job); err != nil { t.Fatal(err) }
@@ -13,12 +13,16 @@ import (
 	"github.com/concbench/concbench/strategies"
 )
 
-// Verified fails t unless every task of job finished without error, with
-// the result of the job spec's reference, starting no earlier than the
-// job's Begin and ending no earlier than it started.
+// Verified fails t unless the strategy called job.Begin and every task of
+// job finished without error, with the result of the job spec's reference,
+// starting no earlier than the job's Begin and ending no earlier than it
+// started.
 func Verified(t testing.TB, job *strategies.Job) {
 	t.Helper()
 	began := job.Began()
+	if began.IsZero() {
+		t.Fatal("the strategy never called job.Begin: the harness fails such a cell")
+	}
 	for i, o := range job.Outcomes() {
 		switch {
 		case !o.Done:
