@@ -1,0 +1,13 @@
+// Package servetest is the conformance suite of serve mode: the checks every
+// server model's tests run, against a real server on a loopback port with
+// an in-process backend. Conformance runs them all:
+//
+//	func TestConformance(t *testing.T) { servetest.Conformance(t, myServer{}) }
+//
+// It checks the endpoint (pages verified byte for byte, 404s, a query
+// ignored, 502 when the backend is gone, the connection kept), an open-loop
+// load with every response verified, and bad input: garbage, a 1 MB request
+// line, oversized headers, slowloris, pipelined requests, half-close,
+// another method, HTTP/1.0 and Connection: close. After each bad input a
+// witness connection opened beforehand must still be served.
+package servetest
