@@ -21,10 +21,46 @@ var ErrInvalid = errors.New("invalid parameter value")
 type Spec struct {
 	Name    string
 	Default string
-	Doc     string
+	// Doc says what the parameter means. Where the default depends on the
+	// machine, Doc ends with how it is derived, as "(default RULE)":
+	// "workers (default 4×GOMAXPROCS)"; [Spec.Meaning] and
+	// [Spec.DefaultNote] split it off so that the default is stated once.
+	Doc string
 	// Check validates a value and returns it in canonical form (the form
 	// used in benchmark names), or an error saying why it is not valid.
 	Check func(string) (string, error)
+}
+
+// Meaning returns Doc without a trailing "(default RULE)".
+func (s Spec) Meaning() string {
+	meaning, _ := s.splitDoc()
+	return meaning
+}
+
+// DefaultNote states the default: the value, or where Doc gives a rule
+// for it, the rule and the value it has here ("4×GOMAXPROCS, here 8").
+func (s Spec) DefaultNote() string {
+	if _, rule := s.splitDoc(); rule != "" && rule != s.Default {
+		return rule + ", here " + s.Default
+	}
+	return s.Default
+}
+
+// defaultClause opens the clause that ends a Doc stating its default.
+const defaultClause = "(default "
+
+// splitDoc splits "workers (default 4×GOMAXPROCS)" into "workers" and
+// "4×GOMAXPROCS"; a Doc without that clause at its end has no rule.
+func (s Spec) splitDoc() (meaning, rule string) {
+	i := strings.LastIndex(s.Doc, defaultClause)
+	if i < 0 || !strings.HasSuffix(s.Doc, ")") {
+		return s.Doc, ""
+	}
+	rule = strings.TrimSpace(s.Doc[i+len(defaultClause) : len(s.Doc)-1])
+	if rule == "" || strings.ContainsAny(rule, "()") {
+		return s.Doc, ""
+	}
+	return strings.TrimSpace(s.Doc[:i]), rule
 }
 
 // Values are raw user values by parameter name.

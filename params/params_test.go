@@ -81,3 +81,33 @@ func TestExpand(t *testing.T) {
 		t.Fatalf("Expand(nil) = %v, want one empty set", got)
 	}
 }
+
+// TestDefaultStatedOnce guards `concbench list` against "(default
+// 4×GOMAXPROCS) (default 8)": a Doc that gives a rule for its default
+// loses that clause, and the note states the rule with the value here.
+func TestDefaultStatedOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		spec              Spec
+		meaning, defaults string
+	}{
+		{"plain", Int("tasks", 1000, 1, 1<<20, "number of tasks"), "number of tasks", "1000"},
+		{"rule", Int("workers", 8, 1, 1<<14, "workers (default 4×GOMAXPROCS)"), "workers", "4×GOMAXPROCS, here 8"},
+		{"rule equal to the value", Int("conns", 0, 0, 9, "connections (default 0)"), "connections", "0"},
+		{"other parenthesis kept", Int("loops", 1, 0, 9, "event loops (P or 0: one per core)"), "event loops (P or 0: one per core)", "1"},
+		{"clause not at the end", Int("n", 2, 0, 9, "n (default twice) of them"), "n (default twice) of them", "2"},
+		{"empty rule", Int("n", 2, 0, 9, "n (default )"), "n (default )", "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.spec.Meaning(); got != tt.meaning {
+				t.Errorf("Meaning() = %q, want %q", got, tt.meaning)
+			}
+			if got := tt.spec.DefaultNote(); got != tt.defaults {
+				t.Errorf("DefaultNote() = %q, want %q", got, tt.defaults)
+			}
+		})
+	}
+}

@@ -3,9 +3,19 @@
 // benchstat reads, one folder per run.
 //
 //	concbench run [flags] [workload.param=value | strategy.param=value ...]
-//	concbench list
+//	concbench list [--python PATH]
 //	concbench report [run-folder]
+//	concbench view [run-folder] [flags]
+//	concbench compare [flags] OLD NEW
 //	concbench backend [flags]
+//	concbench doctor [--interval D] [--json]
+//	concbench version
+//
+// doctor reads /proc and /sys for what degrades measurements on this
+// machine (other load, steal, frequency scaling, a CPU quota below
+// GOMAXPROCS, swapping, ...) and says what to do; it changes nothing.
+// version prints the module, VCS revision, Go version, GOEXPERIMENT and
+// the simd strategy's kernel path.
 //
 // Exit codes: 0 success; 1 the run finished but some cells failed (wrong
 // result, panic, timeout); 2 bad usage (unknown name, bad parameter, bad

@@ -31,6 +31,8 @@ Usage:
   concbench view [RUN] [flags]                    serve pprof's web UI for a run's profiles
   concbench compare [flags] OLD NEW               gate NEW against OLD: exit 1 on a regression
   concbench backend [flags]                       serve the loopback RESP backend
+  concbench doctor [flags]                        what on this machine degrades measurements, and the cure
+  concbench version                               module, revision, Go version, GOEXPERIMENT, simd path
   concbench help COMMAND                          help on one command
 
 Examples:
@@ -67,6 +69,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runBackend(ctx, rest, stdout, stderr)
 	case "view":
 		return runView(ctx, rest, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) == 1 && rest[0] != "help" {
 			return dispatch(ctx, []string{rest[0], "--help"}, stdout, stderr)
@@ -74,7 +80,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, help)\n", cmd)
+		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, doctor, version, help)\n", cmd)
 		return exitUsage
 	}
 }

@@ -3,8 +3,11 @@ package simd
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/cpu"
 )
 
 // KernelPath names a kernel implementation: which vector width it uses.
@@ -55,9 +58,113 @@ func ParsePath(s string) (KernelPath, error) {
 		return "", fmt.Errorf("simd: unknown kernel path %q (valid: avx512, avx2, scalar)", s)
 	}
 	if !Supported(p) {
-		return "", fmt.Errorf("simd: kernel path %s is not supported here (supported: %s)", p, pathList(supported))
+		return "", fmt.Errorf("simd: kernel path %s is not supported here (supported: %s): %s",
+			p, pathList(supported), whyNot(p, thisBuild()))
 	}
 	return p, nil
+}
+
+// RebuildCommand builds concbench with the vector kernels; make build
+// does the same (the Makefile sets GOEXPERIMENT=simd).
+const RebuildCommand = "GOEXPERIMENT=simd go build -o bin/concbench ./cmd/concbench"
+
+// Fallback reports whether the simd strategy can run only its scalar
+// fallback here, and why: "built without GOEXPERIMENT=simd", or what the
+// CPU or architecture lacks. Forcing the scalar path on a machine with
+// vector paths ($CONCBENCH_SIMD=scalar, simd.path=scalar) is a choice, not
+// a fallback.
+func Fallback() (fallback bool, reason string) {
+	if len(supported) > 1 {
+		return false, ""
+	}
+	return true, fallbackReason(thisBuild())
+}
+
+// Summary is the kernel path as a run header and `concbench version`
+// state it: "avx512"; "scalar fallback (built without
+// GOEXPERIMENT=simd)" when [Fallback] says so; "scalar (chosen by
+// $CONCBENCH_SIMD)" when the variable forced it.
+func Summary() string {
+	if fb, why := Fallback(); fb {
+		return "scalar fallback (" + why + ")"
+	}
+	if defaultPath != supported[0] && os.Getenv(EnvPath) != "" {
+		return string(defaultPath) + " (chosen by $" + EnvPath + ")"
+	}
+	return string(defaultPath)
+}
+
+// FallbackWarning is what a run prints once at its start when [Fallback]
+// holds: a line saying what that means for the simd cells and, when a
+// rebuild cures it, a second line saying how; "" when a vector path runs.
+func FallbackWarning() string {
+	fb, why := Fallback()
+	if !fb {
+		return ""
+	}
+	w := "warning: simd runs its scalar fallback (" + why + "): its cells time scalar Go, not vector kernels"
+	if b := thisBuild(); !b.experiment && b.amd64 && (b.avx2 || b.avx512) {
+		w += "\n  rebuild with: " + RebuildCommand + " (or make build)"
+	}
+	return w
+}
+
+// build is what decides which kernel paths exist: the experiment the
+// binary was built with, the architecture, and the CPU's features.
+type build struct {
+	experiment, amd64 bool
+	avx2, avx512      bool // AVX2 with FMA; AVX-512 F, CD, BW, DQ and VL
+}
+
+func thisBuild() build {
+	x := cpu.X86
+	return build{
+		experiment: hasExperiment(runtime.Version(), "simd"),
+		amd64:      runtime.GOARCH == "amd64",
+		avx2:       x.HasAVX2 && x.HasFMA,
+		avx512:     x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL,
+	}
+}
+
+// hasExperiment reports whether a runtime.Version string, which lists the
+// experiments a binary was built with ("go1.26.8 X:simd,foo" or
+// "go1.26.8-X:simd"), names exp.
+func hasExperiment(version, exp string) bool {
+	_, list, ok := strings.Cut(version, "X:")
+	if !ok {
+		return false
+	}
+	list, _, _ = strings.Cut(list, " ")
+	return slices.Contains(strings.Split(list, ","), exp)
+}
+
+// fallbackReason says why b has no vector path.
+func fallbackReason(b build) string {
+	switch {
+	case !b.amd64:
+		return "GOARCH=" + runtime.GOARCH + " has no archsimd kernels"
+	case !b.avx2 && !b.avx512:
+		return "this CPU has neither AVX2 with FMA nor AVX-512"
+	case !b.experiment:
+		return "built without GOEXPERIMENT=simd"
+	}
+	return "no vector path"
+}
+
+// whyNot says why vector path p cannot run on b, with the rebuild command
+// where rebuilding is the cure.
+func whyNot(p KernelPath, b build) string {
+	switch {
+	case !b.amd64:
+		return fallbackReason(b)
+	case p == AVX512 && !b.avx512:
+		return "this CPU lacks AVX-512 (F, CD, BW, DQ, VL)"
+	case p == AVX2 && !b.avx2:
+		return "this CPU lacks AVX2 with FMA"
+	case !b.experiment:
+		return "this binary was built without GOEXPERIMENT=simd; rebuild it with " + RebuildCommand + " (or make build)"
+	}
+	return "not built in"
 }
 
 // supported lists the paths of this build on this CPU; hardwarePaths is
