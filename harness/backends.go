@@ -1,22 +1,13 @@
 package harness
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
-	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
-	"github.com/concbench/concbench/workloads/resp"
 )
 
 // BackendProvider starts and configures the servers that fetch steps talk to.
@@ -29,204 +20,264 @@ type BackendProvider interface {
 	Close() error
 }
 
-// instances is the part of a provider that reuses running servers between
-// cells: value size and count are fixed when servers start; latency is
-// changed through the CONCBENCH.LATENCY command.
-type instances struct {
-	addrs     []string
-	valueSize int
-	latency   time.Duration
-	stop      func() error
+// ErrBackendDied is wrapped by Prepare's error when a built-in backend
+// child died again after its one restart: the I/O cells that follow cannot
+// run, and the error says so once instead of failing each of them.
+var ErrBackendDied = errors.New("backend died")
+
+// BackendRestart records a built-in backend child that had died and was
+// started again by Prepare, for meta.json and the log.
+type BackendRestart struct {
+	Instance int       `json:"instance"` // its index in the spec's backends
+	Addr     string    `json:"addr"`     // the address it had
+	NewAddr  string    `json:"new_addr"` // the address of its replacement
+	Exit     string    `json:"exit"`     // how it ended, as Wait said ("signal: killed")
+	At       time.Time `json:"at"`
 }
 
-// reuse reports whether the running servers fit b, setting their latency if
-// it differs.
-func (in *instances) reuse(ctx context.Context, b workloads.Backend) (bool, error) {
-	if in.stop == nil || in.valueSize != b.ValueSize || len(in.addrs) < b.Instances {
-		return false, nil
+func (r BackendRestart) String() string {
+	return fmt.Sprintf("backend %d at %s died (%s) and was restarted at %s", r.Instance, r.Addr, r.Exit, r.NewAddr)
+}
+
+// instance is one running built-in backend server, and the control
+// connection the provider speaks to it on.
+type instance struct {
+	addr string
+	pid  int // of a child process; 0 in process
+	ctl  *backend.Control
+	stop func() error
+	// died reports why the instance's process ended, or nil while it runs.
+	// An in-process instance never dies on its own.
+	died func() error
+	// restarted is set on the replacement of an instance that died, which
+	// is not restarted again.
+	restarted bool
+}
+
+// launchFunc starts instance i of a configuration: in this process or as a
+// child process.
+type launchFunc func(ctx context.Context, i int, cfg backend.Config) (*instance, error)
+
+// builtin is what InProcessBackends and ChildBackends share: they differ
+// only in how an instance starts. It reuses running servers between cells
+// while the value size, the secret and the instance count allow (latency
+// is changed through the control connection) and watches for instances
+// that died.
+type builtin struct {
+	running  []*instance
+	cfg      backend.Config // the configuration they run with; Latency is kept up to date
+	restarts []BackendRestart
+}
+
+// prepare implements Prepare for both providers.
+func (b *builtin) prepare(ctx context.Context, spec *workloads.Spec, secret uint64, launch launchFunc) ([]string, error) {
+	want := backendConfig(spec.Backend, secret)
+	if len(b.running) == 0 || b.cfg.ValueSize != want.ValueSize || b.cfg.Secret != secret || len(b.running) < spec.Backend.Instances {
+		if err := b.close(); err != nil {
+			return nil, err
+		}
+		for i := 0; i < spec.Backend.Instances; i++ {
+			in, err := launch(ctx, i, want)
+			if err != nil {
+				b.close()
+				return nil, fmt.Errorf("start backend %d: %w", i, err)
+			}
+			b.running = append(b.running, in)
+		}
+		b.cfg = want
+		return b.addrs(), nil
 	}
-	if in.latency != b.Latency {
-		for _, a := range in.addrs {
-			if err := setLatency(ctx, a, b.Latency); err != nil {
-				return false, err
+	if err := b.revive(ctx, launch); err != nil {
+		return nil, err
+	}
+	if b.cfg.Latency != want.Latency {
+		for _, in := range b.running {
+			if err := in.ctl.SetLatency(want.Latency); err != nil {
+				return nil, fmt.Errorf("set latency: %w", err)
 			}
 		}
-		in.latency = b.Latency
+		b.cfg.Latency = want.Latency
 	}
-	return true, nil
+	return b.addrs(), nil
 }
 
-func (in *instances) close() error {
-	if in.stop == nil {
-		return nil
-	}
-	err := in.stop()
-	*in = instances{}
-	return err
-}
-
-// setLatency sends CONCBENCH.LATENCY to the server at addr.
-func setLatency(ctx context.Context, addr string, d time.Duration) error {
-	var dialer net.Dialer
-	c, err := dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("set latency on %s: %w", addr, err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write(resp.AppendCommand(nil, "CONCBENCH.LATENCY", params.FormatDuration(d))); err != nil {
-		return fmt.Errorf("set latency on %s: %w", addr, err)
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("set latency on %s: %w", addr, err)
-	}
-	if !strings.HasPrefix(line, "+") {
-		return fmt.Errorf("set latency on %s: server answered %q", addr, strings.TrimSpace(line))
+// revive restarts, once each, the instances whose process has died.
+func (b *builtin) revive(ctx context.Context, launch launchFunc) error {
+	for i, in := range b.running {
+		err := in.died()
+		if err == nil {
+			continue
+		}
+		in.stop() // reaped already; closes the control connection
+		if in.restarted {
+			return fmt.Errorf("%w: backend %d at %s died again after its restart (%v); the I/O cells cannot run", ErrBackendDied, i, in.addr, err)
+		}
+		next, lerr := launch(ctx, i, b.cfg)
+		if lerr != nil {
+			return fmt.Errorf("%w: backend %d at %s died (%v) and could not be restarted: %v", ErrBackendDied, i, in.addr, err, lerr)
+		}
+		next.restarted = true
+		b.running[i] = next
+		b.restarts = append(b.restarts, BackendRestart{Instance: i, Addr: in.addr, NewAddr: next.addr, Exit: err.Error(), At: time.Now()})
 	}
 	return nil
+}
+
+func (b *builtin) addrs() []string {
+	addrs := make([]string, len(b.running))
+	for i, in := range b.running {
+		addrs[i] = in.addr
+	}
+	return addrs
+}
+
+// close stops every instance. An instance that had died already is not an
+// error here: Prepare replaces it (and records it, when it restarts one).
+func (b *builtin) close() error {
+	var first error
+	for _, in := range b.running {
+		dead := in.died() != nil
+		if err := in.stop(); err != nil && !dead && first == nil {
+			first = err
+		}
+	}
+	b.running = nil
+	return first
+}
+
+// Restarts returns the backend children that died and were restarted,
+// in order: record them with the run (meta.json) and in its log.
+func (b *builtin) Restarts() []BackendRestart { return append([]BackendRestart(nil), b.restarts...) }
+
+// Windows reads the measurement window of every running instance, in
+// instance order, and starts the next (CONCBENCH.WINDOW; see
+// backend.Window for what each count means). Call it right before a
+// counted round, to start the round's windows, and right after, to read
+// them. Instances a cell does not use report zero requests.
+//
+// MaxInFlight is per server. Over several servers the sum of their maxima
+// bounds the most requests outstanding at once from above (the maxima may
+// come at different moments), so check a strategy's limit against each
+// server, and that it is reached with a one-instance spec.
+func (b *builtin) Windows() ([]backend.Window, error) {
+	ws := make([]backend.Window, len(b.running))
+	for i, in := range b.running {
+		w, err := in.ctl.Window()
+		if err != nil {
+			return nil, err
+		}
+		ws[i] = w
+	}
+	return ws, nil
+}
+
+// Stats returns the counters of every running instance since it started.
+func (b *builtin) Stats() ([]backend.Stats, error) {
+	sts := make([]backend.Stats, len(b.running))
+	for i, in := range b.running {
+		st, err := in.ctl.Stats()
+		if err != nil {
+			return nil, err
+		}
+		sts[i] = st
+	}
+	return sts, nil
+}
+
+// StartCPUProfiles starts a CPU profile in every running instance
+// (CONCBENCH.PROFILE START). In-process instances share this process's
+// profiler: it fails while the process profiles itself.
+func (b *builtin) StartCPUProfiles() error {
+	for i, in := range b.running {
+		if err := in.ctl.StartCPUProfile(); err != nil {
+			for _, started := range b.running[:i] {
+				_, _ = started.ctl.StopCPUProfile()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// StopCPUProfiles stops the profiles StartCPUProfiles started and returns
+// them in instance order: gzipped pprof, every sample labelled
+// side=backend.
+func (b *builtin) StopCPUProfiles() ([][]byte, error) {
+	profiles := make([][]byte, len(b.running))
+	var first error
+	for i, in := range b.running {
+		p, err := in.ctl.StopCPUProfile()
+		if err != nil && first == nil {
+			first = err
+		}
+		profiles[i] = p
+	}
+	return profiles, first
+}
+
+// backendConfig is the configuration of a built-in backend for b.
+func backendConfig(b workloads.Backend, secret uint64) backend.Config {
+	return backend.Config{Listen: "127.0.0.1:0", ValueSize: b.ValueSize, Latency: backend.Constant(b.Latency),
+		Secret: secret, MaxQueuedBytes: queuedBudget(b.ValueSize)}
+}
+
+// queuedBudget is the reply budget of a built-in backend serving values of
+// size bytes: room for 1024 replies held at once (the strategies' default
+// limits keep at most 256 requests outstanding on one server, so the budget
+// never throttles them), and at least the server's default.
+func queuedBudget(size int) int {
+	return max(backend.DefaultMaxQueuedBytes, 1024*(size+32))
+}
+
+// dialControl connects to a freshly started instance's control commands.
+func dialControl(ctx context.Context, addr string) (*backend.Control, error) {
+	ctl, err := backend.DialControl(ctx, addr, "")
+	if err == nil {
+		err = ctl.Ping()
+		if err != nil {
+			ctl.Close()
+		}
+	}
+	return ctl, err
 }
 
 // InProcessBackends runs the built-in backend inside this process: simplest,
 // and what tests use. Its CPU time and allocations count in the cells'
 // figures, so runs that report cpu-sec/op use ChildBackends.
-type InProcessBackends struct{ instances }
+type InProcessBackends struct {
+	// Secret is mixed into every value the servers derive
+	// (backend.Config.Secret); 0 means none. Set it before the first
+	// Prepare; a change restarts the servers.
+	Secret uint64
+	builtin
+}
 
 // Describe implements BackendProvider.
 func (p *InProcessBackends) Describe() string { return "built-in, in-process" }
 
 // Prepare implements BackendProvider.
 func (p *InProcessBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error) {
-	b := spec.Backend
-	if ok, err := p.reuse(ctx, b); ok || err != nil {
-		return p.addrs, err
-	}
-	if err := p.close(); err != nil {
+	return p.prepare(ctx, spec, p.Secret, launchInProcess)
+}
+
+func launchInProcess(ctx context.Context, _ int, cfg backend.Config) (*instance, error) {
+	s, err := backend.Start(context.WithoutCancel(ctx), cfg)
+	if err != nil {
 		return nil, err
 	}
-	var servers []*backend.Server
-	stop := func() error {
-		var first error
-		for _, s := range servers {
-			if err := s.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
+	ctl, err := dialControl(ctx, s.Addr())
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
-	for i := 0; i < b.Instances; i++ {
-		s, err := backend.Start(context.WithoutCancel(ctx), backend.Config{
-			Listen: "127.0.0.1:0", ValueSize: b.ValueSize, Latency: backend.Constant(b.Latency)})
-		if err != nil {
-			stop()
-			return nil, fmt.Errorf("start backend: %w", err)
-		}
-		servers = append(servers, s)
-		p.addrs = append(p.addrs, s.Addr())
-	}
-	p.valueSize, p.latency, p.stop = b.ValueSize, b.Latency, stop
-	return p.addrs, nil
+	return &instance{addr: s.Addr(), ctl: ctl,
+		stop: func() error {
+			ctl.Close()
+			return s.Close()
+		},
+		died: func() error { return nil },
+	}, nil
 }
 
 // Close implements BackendProvider.
 func (p *InProcessBackends) Close() error { return p.close() }
-
-// ChildBackends runs each backend instance as a child process of this
-// binary (`concbench backend`), so the backend's CPU time, allocations,
-// goroutines and garbage collections stay out of the strategies' figures.
-type ChildBackends struct {
-	// Executable is the concbench binary; empty means this process's own.
-	Executable string
-	// Stderr receives the children's diagnostics. May be nil.
-	Stderr io.Writer
-	instances
-}
-
-// Describe implements BackendProvider.
-func (p *ChildBackends) Describe() string { return "built-in, child process" }
-
-// Prepare implements BackendProvider.
-func (p *ChildBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error) {
-	b := spec.Backend
-	if ok, err := p.reuse(ctx, b); ok || err != nil {
-		return p.addrs, err
-	}
-	if err := p.close(); err != nil {
-		return nil, err
-	}
-	exe := p.Executable
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("start backend: %w", err)
-		}
-	}
-	var cmds []*exec.Cmd
-	stop := func() error {
-		for _, c := range cmds {
-			_ = c.Process.Signal(syscall.SIGTERM)
-		}
-		var first error
-		for _, c := range cmds {
-			if err := c.Wait(); err != nil && first == nil {
-				first = fmt.Errorf("backend process: %w", err)
-			}
-		}
-		return first
-	}
-	for i := 0; i < b.Instances; i++ {
-		cmd := exec.Command(exe, "backend", "--listen", "127.0.0.1:0",
-			"--value-size", strconv.Itoa(b.ValueSize), "--latency", params.FormatDuration(b.Latency))
-		cmd.Stderr = p.Stderr
-		out, err := cmd.StdoutPipe()
-		if err == nil {
-			err = cmd.Start()
-		}
-		if err != nil {
-			stop()
-			return nil, fmt.Errorf("start backend %s: %w", exe, err)
-		}
-		cmds = append(cmds, cmd)
-		addr, err := readListening(out)
-		if err != nil {
-			stop()
-			return nil, fmt.Errorf("start backend %s: %w", exe, err)
-		}
-		p.addrs = append(p.addrs, addr)
-	}
-	p.valueSize, p.latency, p.stop = b.ValueSize, b.Latency, stop
-	return p.addrs, nil
-}
-
-// readListening reads the child's first line, "listening on ADDR", within
-// ten seconds, then keeps draining its stdout so it never blocks on a full
-// pipe.
-func readListening(out io.ReadCloser) (string, error) {
-	type result struct {
-		line string
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		r := bufio.NewReader(out)
-		line, err := r.ReadString('\n')
-		ch <- result{line, err}
-		_, _ = io.Copy(io.Discard, r) // ends when the child exits
-	}()
-	select {
-	case res := <-ch:
-		if res.err != nil {
-			return "", fmt.Errorf("reading its address: %w", res.err)
-		}
-		addr, ok := strings.CutPrefix(strings.TrimSpace(res.line), "listening on ")
-		if !ok {
-			return "", fmt.Errorf("unexpected first line %q", res.line)
-		}
-		return addr, nil
-	case <-time.After(10 * time.Second):
-		return "", fmt.Errorf("no address within 10s")
-	}
-}
-
-// Close implements BackendProvider.
-func (p *ChildBackends) Close() error { return p.close() }

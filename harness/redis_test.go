@@ -2,22 +2,32 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/resp"
 )
 
 // startRedis starts a real redis-server on a free loopback port, with no
-// persistence, and stops it when the test ends.
-func startRedis(t *testing.T) string {
+// persistence and the extra arguments given, and stops it when the test
+// ends.
+func startRedis(t *testing.T, args ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server; .ci/run installs it)")
+		msg := "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI=true: tests do not skip)")
+		}
+		t.Skip(msg)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -25,7 +35,8 @@ func startRedis(t *testing.T) string {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(path, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(path, append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir()}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +64,7 @@ func startRedis(t *testing.T) string {
 // digests.
 func TestRealRedisGivesTheSameDigests(t *testing.T) {
 	addr := startRedis(t)
-	redis, err := NewRedisBackend(addr, nil)
+	redis, err := NewRedisBackend(context.Background(), "redis://"+addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +85,122 @@ func TestRealRedisGivesTheSameDigests(t *testing.T) {
 			if res.Err != nil || res.Errors != 0 {
 				t.Fatalf("%s on %s: %v (%d task errors, first %v)", w.name, provider.Describe(), res.Err, res.Errors, res.FirstError)
 			}
-			if len(res.Latencies) != len(spec.Tasks) {
-				t.Fatalf("%s on %s: %d of %d tasks verified", w.name, provider.Describe(), len(res.Latencies), len(spec.Tasks))
+			if res.Verified != res.Tasks || res.Tasks < len(spec.Tasks) {
+				t.Fatalf("%s on %s: %d of %d tasks verified", w.name, provider.Describe(), res.Verified, res.Tasks)
 			}
 		}
 	}
 	if _, err := redis.Prepare(context.Background(), smallSpec(t, "fanout", params.Values{"tasks": "5", "latency": "1ms"})); err == nil {
 		t.Error("the redis backend accepted a spec that needs injected latency")
+	}
+}
+
+func TestParseRedisURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		url, addr, user, password string
+	}{
+		{"redis://127.0.0.1:6379", "127.0.0.1:6379", "", ""},
+		{"redis://:s3cret@127.0.0.1:6379", "127.0.0.1:6379", "", "s3cret"},
+		{"redis://alice:pa%3Ass@localhost:7000/", "localhost:7000", "alice", "pa:ss"},
+		{"redis://[::1]:6379/0", "[::1]:6379", "", ""},
+	} {
+		addr, user, password, err := parseRedisURL(tt.url)
+		if err != nil || addr != tt.addr || user != tt.user || password != tt.password {
+			t.Errorf("parseRedisURL(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.url, addr, user, password, err, tt.addr, tt.user, tt.password)
+		}
+	}
+	for _, bad := range []string{"redis://127.0.0.1", "http://h:1", "redis://h:1/3", "redis://h:1?db=1", "redis://:topsecret@", "redis://:topsecret@h:x:1"} {
+		_, _, _, err := parseRedisURL(bad)
+		if !errors.Is(err, ErrBadRedisURL) {
+			t.Errorf("parseRedisURL(%q): %v, want ErrBadRedisURL", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "topsecret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+// NewRedisBackend sends AUTH with the URL's password; a server that refuses
+// or cannot be reached is an error that is not a usage error, names the
+// server, and says why (not ", <nil>").
+func TestRedisAuthAndErrors(t *testing.T) {
+	const password = "pw-for-test"
+	addr := startRedis(t, "--requirepass", password)
+	ctx := context.Background()
+	r, err := NewRedisBackend(ctx, "redis://:"+password+"@"+addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Prepare(ctx, smallSpec(t, "fanout", params.Values{"tasks": "5", "latency": "0s"})); err != nil {
+		t.Fatalf("Prepare with the password: %v", err)
+	}
+	if user, pw := r.Credentials(); user != "" || pw != password {
+		t.Errorf("Credentials() = %q, %q", user, pw)
+	}
+	for _, tt := range []struct{ url, want string }{
+		{"redis://" + addr, "NOAUTH"},
+		{"redis://:wrong@" + addr, "WRONGPASS"},
+		{"redis://nobody:" + password + "@" + addr, "WRONGPASS"},
+		{"redis://127.0.0.1:1", "connection refused"},
+	} {
+		_, err := NewRedisBackend(ctx, tt.url)
+		if err == nil || errors.Is(err, ErrBadRedisURL) || !strings.Contains(err.Error(), tt.want) ||
+			strings.Contains(err.Error(), "<nil>") || !strings.HasPrefix(err.Error(), "redis backend 127.0.0.1:") {
+			t.Errorf("NewRedisBackend(%q): %v; want an error naming the server with %q", tt.url, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), password) {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+// Preload loads every spec's keys before any cell, with the secret's
+// values; Prepare then loads nothing; a failed load names the backend.
+func TestRedisPreload(t *testing.T) {
+	addr := startRedis(t)
+	ctx := context.Background()
+	r, err := NewRedisBackend(ctx, "redis://"+addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Secret = 0x5eed
+	fanout := smallSpec(t, "fanout", params.Values{"tasks": "40", "latency": "0s"})
+	hash := smallSpec(t, "hash", params.Values{"tasks": "4"})
+	if err := r.Preload(ctx, []*workloads.Spec{fanout, hash, fanout}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := resp.Dial(ctx, addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v, err := c.Get("item:7")
+	if err != nil || string(v) != string(workloads.SecretValue(r.Secret, "item:7", 64)) {
+		t.Fatalf("GET item:7 after Preload = %q, %v; want the secret's value", v, err)
+	}
+	if r, err := c.Do("DBSIZE"); err != nil || r.Int != 40 {
+		t.Fatalf("DBSIZE = %v, %v; want 40", r, err)
+	}
+	if _, err := c.Do("FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Prepare(ctx, fanout); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Do("DBSIZE"); err != nil || r.Int != 0 {
+		t.Fatalf("Prepare loaded keys again after Preload: DBSIZE %v, %v", r, err)
+	}
+
+	// A server out of memory: the error names the backend and the spec.
+	small := startRedis(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+	r2, err := NewRedisBackend(ctx, "redis://"+small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := smallSpec(t, "fanout", params.Values{"tasks": "20000", "size": "1024", "latency": "0s"})
+	err = r2.Preload(ctx, []*workloads.Spec{big})
+	if err == nil || !strings.HasPrefix(err.Error(), "redis backend "+small+": load the keys of fanout ") || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("Preload into a full redis: %v", err)
 	}
 }

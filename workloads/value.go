@@ -1,31 +1,71 @@
 package workloads
 
-import "strconv"
+import (
+	"math/rand/v2"
+	"strconv"
+)
 
 // Value returns the value the backend holds for key: size bytes of lowercase
 // letters derived from the key, so every reply can be verified without
-// storing data. The built-in backend and the loader for a real Redis use it.
+// storing data. It is SecretValue(0, key, size): the value of a backend with
+// no secret. The built-in backend and the loader for a real Redis use it.
 func Value(key string, size int) []byte {
 	return AppendValue(make([]byte, 0, size), key, size)
 }
 
 // AppendValue appends Value(key, size) to dst.
 func AppendValue(dst []byte, key string, size int) []byte {
+	return AppendSecretValue(dst, 0, key, size)
+}
+
+// SecretValue returns the value of key for a backend holding secret: like
+// Value, but every byte also depends on the secret, so that only a party
+// that knows the secret (the backend that serves the value, and the
+// verifier that checks it) can produce it. A strategy that answered its
+// fetches locally, without asking the backend, would then fail
+// verification. Secret 0 means no secret: SecretValue(0, k, n) is exactly
+// Value(k, n).
+//
+// The mixing is not cryptographic: it defeats a strategy that skips its
+// I/O, not one that studies the replies to recover the secret.
+func SecretValue(secret uint64, key string, size int) []byte {
+	return AppendSecretValue(make([]byte, 0, size), secret, key, size)
+}
+
+// AppendSecretValue appends SecretValue(secret, key, size) to dst.
+func AppendSecretValue(dst []byte, secret uint64, key string, size int) []byte {
 	// splitmix64 seeded by the key's FNV-1a hash: fast, and every byte of
-	// the value depends on every byte of the key.
-	state := FNV1aScalar(FNVOffset, []byte(key))
+	// the value depends on every byte of the key. A secret moves the seed
+	// by its own splitmix64 finalization, which maps 0 to 0 (no secret, the
+	// plain value) and distinct secrets to distinct moves.
+	state := FNV1aScalar(FNVOffset, []byte(key)) ^ finalize(secret)
 	for n := 0; n < size; {
 		state += 0x9e3779b97f4a7c15
-		z := state
-		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-		z = (z ^ z>>27) * 0x94d049bb133111eb
-		z ^= z >> 31
+		z := finalize(state)
 		for b := 0; b < 8 && n < size; b++ {
 			dst = append(dst, 'a'+byte((z>>(8*b))%26))
 			n++
 		}
 	}
 	return dst
+}
+
+// finalize is splitmix64's output function: a bijection of uint64 that
+// maps 0 to 0.
+func finalize(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// NewSecret returns a random, non-zero secret for SecretValue: one per run,
+// held by the backend and the verifier, never handed to strategies.
+func NewSecret() uint64 {
+	for {
+		if s := rand.Uint64(); s != 0 {
+			return s
+		}
+	}
 }
 
 // renderBody is the static part of the page the render kernel builds: about

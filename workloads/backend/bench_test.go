@@ -17,12 +17,31 @@ import (
 
 // helperEnv makes the test binary run a bare server instead of the tests:
 // the benchmark measures the CPU time of that process alone, so the
-// client's cost stays out of the server's figure.
+// client's cost stays out of the server's figure, and the memory test reads
+// that process's resident memory. Its value configures the server:
+// "default", or "queued=BYTES,size=BYTES,latency=DURATION".
 const helperEnv = "CONCBENCH_BACKEND_TEST_SERVER"
 
 // runHelperServer serves until stdin closes, after printing its address.
 func runHelperServer() int {
-	s, err := Start(context.Background(), Config{})
+	var cfg Config
+	for _, kv := range strings.Split(os.Getenv(helperEnv), ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		var err error
+		switch k {
+		case "queued":
+			cfg.MaxQueuedBytes, err = strconv.Atoi(v)
+		case "size":
+			cfg.ValueSize, err = strconv.Atoi(v)
+		case "latency":
+			cfg.Latency, err = ParseDistribution(v)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -33,51 +52,38 @@ func runHelperServer() int {
 	return 0
 }
 
-// childServer starts the helper server and returns its address and pid.
-func childServer(b *testing.B) (string, int) {
+// childServer starts the helper server configured by spec (see helperEnv)
+// and returns its address and pid.
+func childServer(tb testing.TB, spec string) (string, int) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.Env = append(os.Environ(), helperEnv+"="+spec)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		stdin.Close()
 		cmd.Wait()
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		b.Fatalf("helper server: %v", err)
+		tb.Fatalf("helper server: %v", err)
 	}
 	return strings.TrimSpace(line), cmd.Process.Pid
 }
 
-// processCPU returns the user+system time of process pid from /proc.
-func processCPU(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		b.Skipf("no /proc: %v", err)
-	}
-	// Fields after the parenthesised command name; utime and stime are
-	// the 14th and 15th fields overall, in clock ticks of 1/100 s.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
 // BenchmarkServerGet measures GETs at latency 0 against a server in a child
 // process and reports the server's own CPU time per request
-// (server-cpu-us/op, from the child's utime+stime; run with -benchtime=2s or
-// more, the clock ticks are 10 ms). ns/op is the client's view.
+// (server-cpu-us/op, from the CPU time of the child's measurement window,
+// CONCBENCH.WINDOW). ns/op is the client's view.
 func BenchmarkServerGet(b *testing.B) {
 	for _, batch := range []int{1, 16, 128} {
 		name := "one-at-a-time"
@@ -85,7 +91,12 @@ func BenchmarkServerGet(b *testing.B) {
 			name = "pipelined=" + strconv.Itoa(batch)
 		}
 		b.Run(name, func(b *testing.B) {
-			addr, pid := childServer(b)
+			addr, _ := childServer(b, "default")
+			ctl, err := DialControl(context.Background(), addr, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ctl.Close()
 			c, err := resp.Dial(context.Background(), addr, 5*time.Second)
 			if err != nil {
 				b.Fatal(err)
@@ -96,7 +107,9 @@ func BenchmarkServerGet(b *testing.B) {
 				keys[i] = "item:" + strconv.Itoa(i)
 			}
 			ignore := func(int, []byte) error { return nil }
-			before := processCPU(b, pid)
+			if _, err := ctl.Window(); err != nil {
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i += batch {
 				if batch == 1 {
@@ -109,7 +122,11 @@ func BenchmarkServerGet(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			cpu := processCPU(b, pid) - before
+			w, err := ctl.Window()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu := w.UserCPU + w.SystemCPU
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "server-cpu-us/op")
 		})
 	}

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"crypto/subtle"
 	"path"
 	"strconv"
 	"strings"
@@ -25,12 +26,13 @@ const (
 const maxCommandName = 32
 
 // execute runs one command and appends its reply to dst. args[0] is the
-// command name, in any case.
-func (c *conn) execute(dst []byte, args [][]byte) ([]byte, commandClass) {
+// command name, in any case. gets is the number of keys a GET or MGET asked
+// for (see Stats).
+func (c *conn) execute(dst []byte, args [][]byte) (_ []byte, _ commandClass, gets int) {
 	var upper [maxCommandName]byte
 	name := args[0]
 	if len(name) > len(upper) {
-		return unknownCommand(dst, name), classTimed
+		return unknownCommand(dst, name), classTimed, 0
 	}
 	for i, b := range name {
 		if 'a' <= b && b <= 'z' {
@@ -40,31 +42,54 @@ func (c *conn) execute(dst []byte, args [][]byte) ([]byte, commandClass) {
 	}
 	argv := args[1:]
 	s := c.srv
-	switch string(upper[:len(name)]) { // the compiler does not allocate for this conversion
+	cmd := upper[:len(name)]
+	if !c.authed {
+		switch string(cmd) {
+		case "AUTH":
+			return c.auth(dst, argv), classAdmin, 0
+		case "QUIT":
+			return resp.AppendSimple(dst, "OK"), classQuit, 0
+		}
+		return resp.AppendError(dst, "NOAUTH Authentication required."), classAdmin, 0
+	}
+	switch string(cmd) { // the compiler does not allocate for this conversion
 	case "GET":
 		if len(argv) != 1 {
-			return wrongArity(dst, "get"), classTimed
+			return wrongArity(dst, "get"), classTimed, 0
 		}
-		return c.appendValue(dst, argv[0]), classData
+		if n := c.valueReplySize(argv[0]); n > s.cfg.MaxQueuedBytes {
+			return replyTooLarge(dst, n, s.cfg.MaxQueuedBytes), classData, 1
+		}
+		return c.appendValue(dst, argv[0]), classData, 1
 	case "MGET":
 		if len(argv) == 0 {
-			return wrongArity(dst, "mget"), classTimed
+			return wrongArity(dst, "mget"), classTimed, 0
+		}
+		n := 0
+		for _, k := range argv {
+			n += c.valueReplySize(k)
+		}
+		if n > s.cfg.MaxQueuedBytes {
+			return replyTooLarge(dst, n, s.cfg.MaxQueuedBytes), classData, len(argv)
 		}
 		dst = resp.AppendArrayHeader(dst, len(argv))
 		for _, k := range argv {
 			dst = c.appendValue(dst, k)
 		}
-		return dst, classData
+		return dst, classData, len(argv)
 	case "SET":
 		// Options (EX, NX, ...) are accepted and ignored: nothing expires here.
 		if len(argv) < 2 {
-			return wrongArity(dst, "set"), classTimed
+			return wrongArity(dst, "set"), classTimed, 0
 		}
-		s.store.set(argv[0], argv[1])
-		return resp.AppendSimple(dst, "OK"), classData
+		if !s.store.set(argv[0], argv[1]) {
+			return resp.AppendError(dst, "OOM command not allowed: SET would hold more than the "+
+				strconv.Itoa(s.cfg.MaxStoredBytes)+" bytes of keys and values this server stores (concbench backend --max-stored)"), classData, 0
+		}
+		return resp.AppendSimple(dst, "OK"), classData, 0
 	case "DEL":
 		if len(argv) == 0 {
-			return wrongArity(dst, "del"), classTimed
+			return wrongArity(dst, "del"), classTimed, 0
 		}
 		n := int64(0)
 		for _, k := range argv {
@@ -72,51 +97,60 @@ func (c *conn) execute(dst []byte, args [][]byte) ([]byte, commandClass) {
 				n++
 			}
 		}
-		return resp.AppendInt(dst, n), classData
+		return resp.AppendInt(dst, n), classData, 0
 	case "PING":
 		switch len(argv) {
 		case 0:
-			return resp.AppendSimple(dst, "PONG"), classTimed
+			return resp.AppendSimple(dst, "PONG"), classTimed, 0
 		case 1:
-			return resp.AppendBulk(dst, argv[0]), classTimed
+			return resp.AppendBulk(dst, argv[0]), classTimed, 0
 		}
-		return wrongArity(dst, "ping"), classTimed
+		return wrongArity(dst, "ping"), classTimed, 0
 	case "ECHO":
 		if len(argv) != 1 {
-			return wrongArity(dst, "echo"), classTimed
+			return wrongArity(dst, "echo"), classTimed, 0
 		}
-		return resp.AppendBulk(dst, argv[0]), classTimed
+		return resp.AppendBulk(dst, argv[0]), classTimed, 0
 	case "QUIT":
-		return resp.AppendSimple(dst, "OK"), classQuit
+		return resp.AppendSimple(dst, "OK"), classQuit, 0
 	case "COMMAND":
 		// Clients ask for command metadata (redis-cli: COMMAND DOCS) and
 		// cope with having none.
 		if len(argv) > 0 && strings.EqualFold(string(argv[0]), "COUNT") {
-			return resp.AppendInt(dst, 0), classTimed
+			return resp.AppendInt(dst, 0), classTimed, 0
 		}
-		return resp.AppendArrayHeader(dst, 0), classTimed
+		return resp.AppendArrayHeader(dst, 0), classTimed, 0
 	case "HELLO":
-		return c.hello(dst, argv), classTimed
+		return c.hello(dst, argv), classTimed, 0
 	case "CLIENT":
 		if len(argv) > 0 && strings.EqualFold(string(argv[0]), "ID") {
-			return resp.AppendInt(dst, int64(c.id)), classTimed
+			return resp.AppendInt(dst, int64(c.id)), classTimed, 0
 		}
-		return resp.AppendSimple(dst, "OK"), classTimed // SETNAME, SETINFO, ...: accepted
+		return resp.AppendSimple(dst, "OK"), classTimed, 0 // SETNAME, SETINFO, ...: accepted
 	case "SELECT":
 		if len(argv) != 1 || string(argv[0]) != "0" {
-			return resp.AppendError(dst, "ERR DB index is out of range"), classTimed
+			return resp.AppendError(dst, "ERR DB index is out of range"), classTimed, 0
 		}
-		return resp.AppendSimple(dst, "OK"), classTimed
+		return resp.AppendSimple(dst, "OK"), classTimed, 0
 	case "DBSIZE":
-		return resp.AppendInt(dst, s.store.n.Load()), classTimed
+		return resp.AppendInt(dst, s.store.n.Load()), classTimed, 0
 	case "CONFIG":
-		return c.config(dst, argv), classTimed
+		return c.config(dst, argv), classTimed, 0
+	case "AUTH":
+		return c.auth(dst, argv), classAdmin, 0
 	case "INFO", "CONCBENCH.STATS":
-		return resp.AppendBulkString(dst, s.Stats().String()), classAdmin
+		return resp.AppendBulkString(dst, s.Stats().String()), classAdmin, 0
 	case "CONCBENCH.LATENCY":
-		return c.latency(dst, argv), classAdmin
+		return c.latency(dst, argv), classAdmin, 0
+	case "CONCBENCH.WINDOW":
+		if len(argv) != 0 {
+			return wrongArity(dst, "concbench.window"), classAdmin, 0
+		}
+		return resp.AppendBulkString(dst, s.NextWindow().String()), classAdmin, 0
+	case "CONCBENCH.PROFILE":
+		return c.profile(dst, argv), classAdmin, 0
 	}
-	return unknownCommand(dst, name), classTimed
+	return unknownCommand(dst, name), classTimed, 0
 }
 
 // appendValue appends the bulk reply of GET key.
@@ -126,10 +160,78 @@ func (c *conn) appendValue(dst, key []byte) []byte {
 	}
 	size := c.srv.cfg.ValueSize
 	dst = resp.AppendBulkHeader(dst, size)
-	// AppendValue only reads the key during the call, so viewing the
+	// AppendSecretValue only reads the key during the call, so viewing the
 	// request's bytes as a string is safe and saves a copy per GET.
-	dst = workloads.AppendValue(dst, unsafe.String(unsafe.SliceData(key), len(key)), size)
+	dst = workloads.AppendSecretValue(dst, c.srv.cfg.Secret, unsafe.String(unsafe.SliceData(key), len(key)), size)
 	return append(dst, '\r', '\n')
+}
+
+// valueReplySize returns the bytes of appendValue's reply for key.
+func (c *conn) valueReplySize(key []byte) int {
+	n, ok := c.srv.store.size(key)
+	if !ok {
+		n = c.srv.cfg.ValueSize
+	}
+	return n + len("$\r\n\r\n") + digits(n)
+}
+
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+func replyTooLarge(dst []byte, n, limit int) []byte {
+	return resp.AppendError(dst, "ERR reply of "+strconv.Itoa(n)+" bytes over this server's limit of "+
+		strconv.Itoa(limit)+" bytes of queued replies (concbench backend --max-queued)")
+}
+
+// auth answers AUTH [username] password. Only the default user exists, as
+// in a Redis without ACLs.
+func (c *conn) auth(dst []byte, argv [][]byte) []byte {
+	want := c.srv.cfg.Auth
+	var user, pass []byte
+	switch len(argv) {
+	case 1:
+		pass = argv[0]
+	case 2:
+		user, pass = argv[0], argv[1]
+	default:
+		return wrongArity(dst, "auth")
+	}
+	if want == "" {
+		return resp.AppendError(dst, "ERR AUTH <password> called without any password configured for the default user. "+
+			"Are you sure your configuration is correct?")
+	}
+	if (user != nil && string(user) != "default") || subtle.ConstantTimeCompare(pass, []byte(want)) != 1 {
+		return resp.AppendError(dst, "WRONGPASS invalid username-password pair or user is disabled.")
+	}
+	c.authed = true
+	return resp.AppendSimple(dst, "OK")
+}
+
+// profile answers CONCBENCH.PROFILE START|STOP: STOP's reply is the CPU
+// profile since START, gzipped pprof protobuf, as a bulk string.
+func (c *conn) profile(dst []byte, argv [][]byte) []byte {
+	if len(argv) != 1 {
+		return wrongArity(dst, "concbench.profile")
+	}
+	switch {
+	case strings.EqualFold(string(argv[0]), "START"):
+		if err := c.srv.prof.start(); err != nil {
+			return resp.AppendError(dst, "ERR "+err.Error())
+		}
+		return resp.AppendSimple(dst, "OK")
+	case strings.EqualFold(string(argv[0]), "STOP"):
+		data, err := c.srv.prof.stop()
+		if err != nil {
+			return resp.AppendError(dst, "ERR "+err.Error())
+		}
+		return resp.AppendBulk(dst, data)
+	}
+	return resp.AppendError(dst, "ERR CONCBENCH.PROFILE takes START or STOP")
 }
 
 // hello answers HELLO [protover ...]. Only RESP2 is spoken; clients that

@@ -25,6 +25,32 @@ type Config struct {
 	MaxConns int
 	// MaxBulk bounds one argument of a request; 0 means resp.DefaultMaxBulk.
 	MaxBulk int
+	// MaxQueuedBytes bounds the reply bytes the server holds across all
+	// its connections: generated and not yet written, because they are not
+	// due yet or because their client does not read. While the server holds
+	// that much, a connection that holds replies of its own stops reading
+	// requests (backpressure), so a client that pipelines without reading
+	// slows itself down instead of exhausting memory. A connection that
+	// holds nothing may always send one request, so well-behaved clients
+	// are still served; the bound can therefore be passed by at most one
+	// reply per connection. A single reply larger than the bound is refused
+	// with an error. 0 means DefaultMaxQueuedBytes.
+	MaxQueuedBytes int
+	// MaxStoredBytes bounds the bytes of keys and values held by SET; a SET
+	// over it is answered "-OOM ..." as Redis answers over maxmemory. 0
+	// means DefaultMaxStoredBytes.
+	MaxStoredBytes int
+	// Secret is mixed into every value the server derives:
+	// workloads.SecretValue(Secret, key, ValueSize). 0 means no secret:
+	// workloads.Value(key, ValueSize), today's values. Give it to the
+	// server in its configuration or on a child's stdin (WriteChildConfig),
+	// never on a command line.
+	Secret uint64
+	// Auth, if not empty, is the password clients must send with AUTH
+	// before any other command (NOAUTH before it, as Redis answers). A
+	// server that listens beyond loopback should have one: anyone who can
+	// connect can change the latency and SET.
+	Auth string
 	// Seed seeds the latency and fault random numbers. Every connection
 	// draws from its own generator, seeded by Seed and the connection's
 	// sequence number, so a run is repeatable for a given Seed.
@@ -80,6 +106,18 @@ func (f Faults) Validate() error {
 // defaultValueSize is the value size of the I/O workloads' default cells.
 const defaultValueSize = 64
 
+const (
+	// DefaultMaxQueuedBytes bounds the replies a server holds: 256
+	// replies of 256 KiB in flight at once (the strategies' default
+	// concurrency at large values) fit, and a client that never reads costs
+	// tens of megabytes, not the gigabytes a per-connection bound allowed.
+	DefaultMaxQueuedBytes = 64 << 20
+	// DefaultMaxStoredBytes bounds SET's store. Benchmarks never SET on the
+	// built-in backend (values are derived from keys); the store is there
+	// for clients that probe it.
+	DefaultMaxStoredBytes = 64 << 20
+)
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
@@ -95,6 +133,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxConns < 0 {
 		return c, fmt.Errorf("max conns %d is negative", c.MaxConns)
+	}
+	if c.MaxQueuedBytes < 0 || c.MaxStoredBytes < 0 {
+		return c, fmt.Errorf("max queued bytes %d or max stored bytes %d is negative", c.MaxQueuedBytes, c.MaxStoredBytes)
+	}
+	if c.MaxQueuedBytes == 0 {
+		c.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if c.MaxStoredBytes == 0 {
+		c.MaxStoredBytes = DefaultMaxStoredBytes
+	}
+	if c.ValueSize >= c.MaxQueuedBytes {
+		return c, fmt.Errorf("value size %d is not under max queued bytes %d: no GET could be answered", c.ValueSize, c.MaxQueuedBytes)
 	}
 	if err := c.Latency.Validate(); err != nil {
 		return c, err

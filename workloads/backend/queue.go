@@ -24,14 +24,106 @@ type item struct {
 	end   int       // offset in outQueue.buf where the item's bytes end
 	due   time.Time // when it may be written; zero means at once
 	count int       // replies in the item
+	data  int       // data requests among them (see Stats)
+	gets  int       // keys their GETs and MGETs asked for
 	act   action
 }
 
 func (it item) mergeable() bool { return it.act == actReply && it.due.IsZero() }
 
-// compactMin is the consumed prefix of the queue's buffer below which the
-// queue does not bother moving the rest down: small moves are not worth it.
-const compactMin = 64 << 10
+// add merges the counts of a following item into it.
+func (it *item) add(next item) {
+	it.end = next.end
+	it.count += next.count
+	it.data += next.data
+	it.gets += next.gets
+}
+
+const (
+	// compactItems is the count of taken items below which the queue does
+	// not bother moving the rest down: small moves are not worth it.
+	compactItems = 1024
+	// maxTake bounds the bytes one take copies out for one write (a whole
+	// item may pass it), so the writer's buffer stays small however much
+	// is queued: the bytes are held once, in the queue.
+	maxTake = 1 << 20
+	// maxMerge bounds the bytes of the items push merges into one, so that
+	// take can stop near maxTake.
+	maxMerge = 256 << 10
+	// keepBuffer is the capacity above which an emptied buffer is let go
+	// rather than kept for reuse: a burst of megabytes of replies should
+	// not stay with the connection for its whole life.
+	keepBuffer = 1 << 20
+	// minBlock and maxBlock bound the blocks of a blockQueue: a connection
+	// with a reply or two queued holds a small block, one with megabytes
+	// queued holds them in blocks of maxBlock.
+	minBlock = 512
+	maxBlock = 64 << 10
+)
+
+// blockQueue holds a queue's bytes in blocks: appending never copies or
+// reallocates what is queued (an append-grown slice would, and would hold
+// up to twice the bytes queued, plus the garbage of its earlier copies),
+// and blocks are let go as soon as their bytes are taken, so the memory
+// held follows the bytes queued. Positions are offsets from the first byte
+// ever appended since the last reset.
+type blockQueue struct {
+	blocks [][]byte // every block but the last is full (len == cap)
+	base   int      // position of blocks[0][0]
+	end    int      // position just past the last byte
+}
+
+func (b *blockQueue) append(p []byte) {
+	for len(p) > 0 {
+		n := len(b.blocks)
+		if n == 0 || len(b.blocks[n-1]) == cap(b.blocks[n-1]) {
+			size := minBlock
+			if n > 0 {
+				size = min(2*cap(b.blocks[n-1]), maxBlock)
+			}
+			b.blocks = append(b.blocks, make([]byte, 0, max(size, min(len(p), maxBlock))))
+			n++
+		}
+		last := b.blocks[n-1]
+		k := min(cap(last)-len(last), len(p))
+		b.blocks[n-1] = append(last, p[:k]...)
+		p = p[k:]
+		b.end += k
+	}
+}
+
+// appendTo appends the bytes from position from to position to to dst,
+// and lets go of the blocks wholly before to: the caller takes bytes in
+// order and never goes back.
+func (b *blockQueue) appendTo(dst []byte, from, to int) []byte {
+	for from < to {
+		blk := b.blocks[0]
+		off := from - b.base
+		k := min(len(blk)-off, to-from)
+		dst = append(dst, blk[off:off+k]...)
+		from += k
+		if off+k == len(blk) && len(blk) == cap(blk) {
+			b.blocks[0] = nil
+			b.blocks = b.blocks[1:]
+			b.base += len(blk)
+		}
+	}
+	return dst
+}
+
+// reset empties the queue, keeping one small block for reuse.
+func (b *blockQueue) reset() {
+	var keep []byte
+	if len(b.blocks) > 0 && cap(b.blocks[0]) <= 4*minBlock {
+		keep = b.blocks[0][:0]
+	}
+	clear(b.blocks)
+	b.blocks = b.blocks[:0]
+	if keep != nil {
+		b.blocks = append(b.blocks, keep)
+	}
+	b.base, b.end = 0, 0
+}
 
 // outQueue is a connection's ordered queue of replies between its reader,
 // which parses requests and appends their replies with the time each is
@@ -41,8 +133,8 @@ const compactMin = 64 << 10
 // concurrently because each was timed from when its request was read.
 type outQueue struct {
 	mu         sync.Mutex
-	buf        []byte // bytes of the queued replies, from start
-	items      []item // queued items, from head
+	buf        blockQueue // bytes of the queued replies, from start
+	items      []item     // queued items, from head
 	head       int
 	start      int
 	readerDone bool
@@ -53,25 +145,30 @@ type outQueue struct {
 
 func newOutQueue() outQueue { return outQueue{wake: make(chan struct{}, 1)} }
 
-// push appends replies (their bytes, and items whose ends are offsets in
-// bytes) and returns the bytes now queued.
-func (q *outQueue) push(bytes []byte, items []item) int {
+// push appends replies: their bytes, and items whose ends are offsets in
+// bytes.
+func (q *outQueue) push(bytes []byte, items []item) {
 	q.mu.Lock()
-	base := len(q.buf)
-	q.buf = append(q.buf, bytes...)
+	base := q.buf.end
+	q.buf.append(bytes)
 	for _, it := range items {
 		it.end += base
-		if n := len(q.items); n > q.head && q.items[n-1].mergeable() && it.mergeable() {
-			q.items[n-1].end = it.end
-			q.items[n-1].count += it.count
+		if n := len(q.items); n > q.head && q.items[n-1].mergeable() && it.mergeable() && q.itemSize(n-1) < maxMerge {
+			q.items[n-1].add(it)
 			continue
 		}
 		q.items = append(q.items, it)
 	}
-	backlog := len(q.buf) - q.start
 	q.mu.Unlock()
 	q.signal()
-	return backlog
+}
+
+// itemSize returns the bytes of queued item i.
+func (q *outQueue) itemSize(i int) int {
+	if i == q.head {
+		return q.items[i].end - q.start
+	}
+	return q.items[i].end - q.items[i-1].end
 }
 
 // finish records that the reader will push nothing more.
@@ -97,6 +194,7 @@ const (
 	stWait                      // the head is not due yet: wait until it is
 	stSpecial                   // the last item taken carries an action
 	stFinished                  // empty, and the reader is done: exit
+	stMore                      // take stopped at maxTake: take again at once
 )
 
 // taken is the result of take.
@@ -105,12 +203,14 @@ type taken struct {
 	split   int       // out[:split] are plain replies; out[split:] is the special item's reply
 	special item      // the item with an action, when state is stSpecial
 	replies int       // plain replies in out[:split]
+	data    int       // data requests among all the items taken, the special one included
+	gets    int       // keys asked for by the plain replies' GETs and MGETs
 	wait    time.Time // when the head is due, when state is stWait
 	state   takeState
 }
 
 // take appends to dst every reply that is due, in order, stopping after
-// one that carries an action.
+// one that carries an action, or once it has taken maxTake bytes.
 // While the writer writes what take returned, q.writing is set; the writer
 // clears it with doneWriting.
 func (q *outQueue) take(dst []byte) taken {
@@ -123,6 +223,10 @@ func (q *outQueue) take(dst []byte) taken {
 	}
 	var now time.Time
 	for q.head < len(q.items) {
+		if len(dst) >= maxTake {
+			t.state = stMore
+			break
+		}
 		it := q.items[q.head]
 		if !it.due.IsZero() {
 			if now.IsZero() {
@@ -134,14 +238,16 @@ func (q *outQueue) take(dst []byte) taken {
 			}
 		}
 		t.split = len(dst)
-		dst = append(dst, q.buf[q.start:it.end]...)
+		dst = q.buf.appendTo(dst, q.start, it.end)
 		q.start = it.end
 		q.head++
+		t.data += it.data
 		if it.act != actReply {
 			t.special, t.state = it, stSpecial
 			break
 		}
 		t.replies += it.count
+		t.gets += it.gets
 	}
 	if t.state != stSpecial {
 		t.split = len(dst)
@@ -150,21 +256,15 @@ func (q *outQueue) take(dst []byte) taken {
 	q.writing = len(dst) > 0
 	switch {
 	case q.head == len(q.items):
-		q.buf, q.items, q.head, q.start = q.buf[:0], q.items[:0], 0, 0
+		q.empty()
 		if t.state == stIdle && q.readerDone {
 			t.state = stFinished
 		}
-	case q.start >= compactMin && q.start > len(q.buf)/2:
+	case q.head >= compactItems && q.head > len(q.items)/2:
 		// Items are always waiting (steady latency): move the rest down
-		// so the buffer does not grow without bound.
-		n := copy(q.buf, q.buf[q.start:])
-		q.buf = q.buf[:n]
-		m := copy(q.items, q.items[q.head:])
-		q.items = q.items[:m]
-		for i := range q.items {
-			q.items[i].end -= q.start
-		}
-		q.head, q.start = 0, 0
+		// so the slice does not grow without bound.
+		n := copy(q.items, q.items[q.head:])
+		q.items, q.head = q.items[:n], 0
 	}
 	return t
 }
@@ -201,11 +301,26 @@ func (q *outQueue) releaseDirect() {
 	}
 }
 
+// empty drops every item, letting go of a buffer grown large. The caller
+// holds q.mu.
+func (q *outQueue) empty() {
+	q.buf.reset()
+	q.items, q.head, q.start = q.items[:0], 0, 0
+	if cap(q.items) > keepBuffer/32 {
+		q.items = nil
+	}
+}
+
 // discard drops everything queued (a stalled connection never replies) and
-// reports whether the reader is done.
-func (q *outQueue) discard() (readerDone bool) {
+// reports the bytes and data requests dropped, and whether the reader is
+// done.
+func (q *outQueue) discard() (bytes, data int, readerDone bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.buf, q.items, q.head, q.start = q.buf[:0], q.items[:0], 0, 0
-	return q.readerDone
+	bytes = q.buf.end - q.start
+	for _, it := range q.items[q.head:] {
+		data += it.data
+	}
+	q.empty()
+	return bytes, data, q.readerDone
 }

@@ -19,6 +19,8 @@ type Server struct {
 	latency atomic.Pointer[Distribution]
 	store   store
 	stats   counters
+	room    roomSignal    // wakes readers waiting for the reply budget
+	prof    cpuProfile    // CONCBENCH.PROFILE
 	done    chan struct{} // closed by Close: every goroutine winds down
 	wg      sync.WaitGroup
 	stopCtx func() bool
@@ -45,7 +47,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("backend: listen: %w", err)
 	}
 	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: make(map[*conn]struct{})}
+	s.store.limit = int64(cfg.MaxStoredBytes)
 	s.latency.Store(&cfg.Latency)
+	s.stats.startWindow()
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
@@ -56,7 +60,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Stats returns the server's counters.
-func (s *Server) Stats() Stats { return s.stats.snapshot() }
+func (s *Server) Stats() Stats { return s.stats.snapshot(s.store.bytes.Load()) }
+
+// NextWindow returns the measurement window that ends now and starts the
+// next one, as the CONCBENCH.WINDOW command does.
+func (s *Server) NextWindow() Window { return s.stats.nextWindow() }
+
+// overBudget reports whether the server holds its budget of reply bytes.
+func (s *Server) overBudget() bool { return s.wouldPassBudget(0) }
+
+// wouldPassBudget reports whether n more bytes would fill the budget.
+func (s *Server) wouldPassBudget(n int) bool {
+	return s.stats.held.Load()+int64(n) >= int64(s.cfg.MaxQueuedBytes)
+}
 
 // Latency returns the injected latency distribution now in force.
 func (s *Server) Latency() Distribution { return *s.latency.Load() }
@@ -89,7 +105,44 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 	})
 	s.wg.Wait()
+	s.prof.abandon() // a profile started and never stopped must not run on
 	return s.closeErr
+}
+
+// roomSignal wakes the readers that wait for the server's reply budget
+// (see conn.waitRoom): a channel closed and replaced to broadcast, taken
+// only while someone waits.
+type roomSignal struct {
+	mu      sync.Mutex
+	ch      chan struct{}
+	waiters atomic.Int64
+}
+
+// wait registers a waiter and returns the channel that wake closes. The
+// caller checks its condition again after wait, then calls done.
+func (r *roomSignal) wait() <-chan struct{} {
+	r.waiters.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ch == nil {
+		r.ch = make(chan struct{})
+	}
+	return r.ch
+}
+
+func (r *roomSignal) done() { r.waiters.Add(-1) }
+
+// wake wakes every waiter.
+func (r *roomSignal) wake() {
+	if r.waiters.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	if r.ch != nil {
+		close(r.ch)
+		r.ch = nil
+	}
+	r.mu.Unlock()
 }
 
 func (s *Server) acceptLoop() {

@@ -260,7 +260,14 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := start(t, Config{Faults: tt.faults})
-			c := dial(t, s, 200*time.Millisecond)
+			// Only a stall needs the deadline to pass; the others get a
+			// deadline no loaded machine reaches (a dripped reply takes
+			// about 20 ms).
+			timeout := 10 * time.Second
+			if tt.faults.Stall > 0 {
+				timeout = 200 * time.Millisecond
+			}
+			c := dial(t, s, timeout)
 			if err := c.Ping(); err != nil { // PING is never faulted
 				t.Fatal(err)
 			}
@@ -369,10 +376,82 @@ func TestStartErrors(t *testing.T) {
 		{Latency: Uniform(2, 1)},
 		{ValueSize: -1},
 		{Listen: "256.0.0.1:0"},
+		{ValueSize: 1000, MaxQueuedBytes: 1000},
+		{MaxStoredBytes: -1},
 	} {
 		if s, err := Start(context.Background(), cfg); err == nil {
 			s.Close()
 			t.Errorf("Start(%+v) succeeded", cfg)
 		}
+	}
+}
+
+// A request of megabytes written in small pieces (an MGET of 100,000 keys
+// in 7 KB writes) is served whole and right.
+func TestLargeRequestInSmallWrites(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{ValueSize: 8})
+	const keys = 100000
+	args := []string{"MGET"}
+	for i := range keys {
+		args = append(args, "item:"+strconv.Itoa(i))
+	}
+	req := resp.AppendCommand(nil, args...)
+	nc, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	go func() {
+		for len(req) > 0 {
+			n := min(7000, len(req))
+			if _, err := nc.Write(req[:n]); err != nil {
+				return
+			}
+			req = req[n:]
+		}
+	}()
+	_ = nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var p resp.ReplyParser
+	buf := make([]byte, 0, 1<<20)
+	tmp := make([]byte, 64<<10)
+	for {
+		n, err := nc.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		r, _, perr := p.Parse(buf)
+		if perr == nil {
+			if len(r.Elems) != keys || string(r.Elems[keys-1].Str) != string(workloads.Value("item:99999", 8)) {
+				t.Fatalf("MGET reply of %d values", len(r.Elems))
+			}
+			return
+		}
+		if !errors.Is(perr, resp.ErrIncomplete) || err != nil {
+			t.Fatalf("reply: %v, read: %v", perr, err)
+		}
+	}
+}
+
+func TestClientSetMany(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{MaxStoredBytes: 100})
+	c := dial(t, s, time.Second)
+	if err := c.SetMany([]string{"a", "b"}, [][]byte{[]byte("1"), []byte("22")}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Get("b"); err != nil || string(v) != "22" {
+		t.Fatalf("GET b after SetMany = %q, %v", v, err)
+	}
+	// The second SET is over the store's bound: the error names its key,
+	// and the replies still in flight make the connection unusable.
+	err := c.SetMany([]string{"c", "d", "e"}, [][]byte{[]byte("3"), bytes.Repeat([]byte("x"), 200), []byte("5")})
+	var se *resp.ServerError
+	if !errors.As(err, &se) || !strings.HasPrefix(se.Msg, "OOM") || !strings.Contains(err.Error(), `SET "d" (2 of 3 in batch)`) {
+		t.Fatalf("SetMany over the bound: %v", err)
+	}
+	if err := c.Ping(); err == nil || !strings.Contains(err.Error(), "abandoned") {
+		t.Fatalf("Ping after an abandoned batch: %v", err)
+	}
+	if err := dial(t, s, time.Second).SetMany([]string{"k"}, nil); err == nil {
+		t.Fatal("SetMany with no value for its key succeeded")
 	}
 }

@@ -84,6 +84,22 @@ func (c *Client) Set(key string, value []byte) error {
 	return nil
 }
 
+// Auth authenticates the connection: AUTH password, or, when username is
+// not empty, AUTH username password (Redis 6 ACLs). The password never
+// appears in the error, which wraps the server's *ServerError (WRONGPASS,
+// or ERR when the server has no password set).
+func (c *Client) Auth(username, password string) error {
+	args := []string{"AUTH", password}
+	if username != "" {
+		args = []string{"AUTH", username, password}
+	}
+	c.wbuf = AppendCommand(c.wbuf[:0], args...)
+	if _, err := c.expectSimple("OK"); err != nil {
+		return fmt.Errorf("resp: AUTH: %w", err)
+	}
+	return nil
+}
+
 // Ping checks that the server answers.
 func (c *Client) Ping() error {
 	c.wbuf = AppendCommand(c.wbuf[:0], "PING")
@@ -143,6 +159,47 @@ func (c *Client) GetMany(keys []string, fn func(i int, v []byte) error) error {
 				c.err = fmt.Errorf("batch abandoned with %d replies unread: %w", len(keys)-1-i, err)
 			}
 			return fmt.Errorf("resp: GET %q (%d of %d in batch): %w", k, i+1, len(keys), err)
+		}
+	}
+	return nil
+}
+
+// SetMany pipelines a SET of values[i] under keys[i] for every key: it
+// writes all requests in one write, then reads the replies in order and
+// checks that each is +OK. It stops at the first error, naming the key; the
+// deadline is renewed for each reply.
+func (c *Client) SetMany(keys []string, values [][]byte) error {
+	if len(keys) != len(values) {
+		return fmt.Errorf("resp: SET batch: %d keys, %d values", len(keys), len(values))
+	}
+	if c.err != nil {
+		return fmt.Errorf("resp: SET batch: %w", c.err)
+	}
+	c.wbuf = c.wbuf[:0]
+	for i, k := range keys {
+		c.wbuf = AppendArrayHeader(c.wbuf, 3)
+		c.wbuf = AppendBulkString(c.wbuf, "SET")
+		c.wbuf = AppendBulkString(c.wbuf, k)
+		c.wbuf = AppendBulk(c.wbuf, values[i])
+	}
+	if err := c.write(); err != nil {
+		return fmt.Errorf("resp: SET batch of %d: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		r, err := c.readReply(i > 0)
+		if err == nil {
+			switch {
+			case r.Kind == KindError:
+				err = r.Err()
+			case r.Kind != KindSimple || string(r.Str) != "OK":
+				err = fmt.Errorf("unexpected reply %s", r)
+			}
+			if err != nil && i < len(keys)-1 {
+				c.err = fmt.Errorf("batch abandoned with %d replies unread: %w", len(keys)-1-i, err)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("resp: SET %q (%d of %d in batch): %w", k, i+1, len(keys), err)
 		}
 	}
 	return nil

@@ -13,14 +13,17 @@
 //     encode values onto a byte slice, so a caller can batch many requests or
 //     replies into one write without allocating.
 //   - Incremental parsers ([ReplyParser], [RequestParser]) decode one value
-//     from the front of a buffer. They keep no state between calls: given a
-//     buffer that does not yet hold a whole value they return [ErrIncomplete]
-//     and the caller reads more and calls again with the longer buffer. That
-//     is what a non-blocking event loop needs. Parsed values alias the buffer
-//     (no copy, no allocation for bulk strings); they are valid until the
-//     buffer is modified or the parser is called again.
+//     from the front of a buffer. Given a buffer that does not yet hold a
+//     whole value they return [ErrIncomplete] and the caller reads more and
+//     calls again with the longer buffer. That is what a non-blocking event
+//     loop needs. The reply parser keeps no state between calls; the request
+//     parser remembers how far it got through a partial request, so a
+//     request of megabytes arriving in many reads is parsed in time linear
+//     in its bytes. Parsed values alias the buffer (no copy, no allocation
+//     for bulk strings); they are valid until the buffer is modified or the
+//     parser is called again.
 //   - A synchronous [Client] over one TCP connection, with a per-request
-//     deadline and a pipelined [Client.GetMany].
+//     deadline, AUTH, and a pipelined [Client.GetMany].
 //
 // Parsing replies in an event loop:
 //

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -37,21 +38,41 @@ func FuzzReplyParser(f *testing.F) {
 	})
 }
 
+// FuzzRequestParser feeds the input whole, cut once at cut, and cut at up to
+// eight random points drawn from cut as a seed (as a server's reads split a
+// stream): every split must give the same requests, and the same error, as
+// one read.
 func FuzzRequestParser(f *testing.F) {
 	f.Add(AppendCommand(nil, "GET", "item:1"), uint(5))
 	f.Add([]byte("PING\r\nGET a\n\r\n*0\r\n"), uint(3))
 	f.Add([]byte("*2\r\n$3\r\nSET\r\n$-1\r\n"), uint(9))
 	f.Add([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na\r\nb\r\n"), uint(20))
 	f.Add([]byte("*1\r\n:1\r\n"), uint(1))
+	f.Add(append(AppendCommand(nil, "MGET", "a", "bb", "", "ccc"), "PING\r\n*1\r\n$4\r\nPI"...), uint(77))
+	f.Add([]byte("*2\r\n$3\r\nGET\r\n$2\r\nabXY*1\r\n"), uint(11))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint) {
 		whole, wholeErr := parseRequestsStream(data)
 		c := int(cut % uint(len(data)+1))
-		split, splitErr := parseRequestsStream(data, c)
-		if whole != split || (wholeErr == nil) != (splitErr == nil) {
-			t.Fatalf("cut %d: whole %q (%v), split %q (%v)", c, whole, wholeErr, split, splitErr)
+		for _, cuts := range [][]int{{c}, randomCuts(len(data), uint64(cut))} {
+			split, splitErr := parseRequestsStream(data, cuts...)
+			if whole != split || (wholeErr == nil) != (splitErr == nil) {
+				t.Fatalf("cuts %v: whole %q (%v), split %q (%v)", cuts, whole, wholeErr, split, splitErr)
+			}
 		}
 		if wholeErr != nil && !errors.Is(wholeErr, ErrProtocol) {
 			t.Fatalf("error does not wrap ErrProtocol: %v", wholeErr)
 		}
 	})
+}
+
+// randomCuts returns up to eight increasing split points in [0, n], drawn
+// from seed.
+func randomCuts(n int, seed uint64) []int {
+	r := rand.New(rand.NewPCG(seed, uint64(n)))
+	cuts := make([]int, r.IntN(9))
+	for i := range cuts {
+		cuts[i] = r.IntN(n + 1)
+	}
+	slices.Sort(cuts)
+	return cuts
 }

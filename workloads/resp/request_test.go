@@ -1,7 +1,9 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -111,5 +113,87 @@ func TestRequestParserDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Parse: %v allocs, want 0", allocs)
+	}
+}
+
+// mgetRequest returns an MGET of n keys and the offset where its k-th key's
+// header starts (k < n).
+func mgetRequest(n, k int) (req []byte, keyStart int) {
+	args := []string{"MGET"}
+	for i := 0; i < n; i++ {
+		args = append(args, "item:"+strconv.Itoa(i))
+	}
+	req = AppendCommand(nil, args...)
+	return req, len(AppendCommand(nil, args[:k+1]...)) - len(AppendArrayHeader(nil, k+1)) + len(AppendArrayHeader(nil, n+1))
+}
+
+// A request that arrives in many reads is parsed once, not again from its
+// start on every read: after the first part was taken, the parser must not
+// look at those bytes again. Overwriting them with garbage proves it; a
+// parser that starts over finds no '$' there and fails.
+func TestRequestParserDoesNotRereadParsedArguments(t *testing.T) {
+	t.Parallel()
+	const keys = 1000
+	req, cut := mgetRequest(keys, 600) // cut: the 600th key's header, so 600 arguments are whole before it
+	var p RequestParser
+	if _, _, err := p.Parse(req[:cut+3]); !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("first part: %v, want ErrIncomplete", err)
+	}
+	again := bytes.Clone(req)
+	header := len(AppendArrayHeader(nil, keys+1))
+	for i := header; i < cut; i++ {
+		again[i] = 'X'
+	}
+	args, n, err := p.Parse(again)
+	if err != nil || n != len(req) || len(args) != keys+1 {
+		t.Fatalf("rest: %d args, n %d of %d, err %v: the parsed part was read again", len(args), n, len(req), err)
+	}
+	if string(args[keys]) != "item:"+strconv.Itoa(keys-1) {
+		t.Fatalf("last argument %q", args[keys])
+	}
+}
+
+// A megabyte MGET in 1 KiB reads gives exactly what one read gives.
+func TestRequestParserLargeRequestInSmallReads(t *testing.T) {
+	t.Parallel()
+	req, _ := mgetRequest(60000, 0)
+	var cuts []int
+	for c := 1024; c < len(req); c += 1024 {
+		cuts = append(cuts, c)
+	}
+	whole, err := parseRequestsStream(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, err := parseRequestsStream(req, cuts...)
+	if err != nil || split != whole {
+		t.Fatalf("split into %d reads: %v; requests differ: %t", len(cuts)+1, err, split != whole)
+	}
+	if !strings.HasPrefix(whole, "MGET|item:0|item:1|") || !strings.HasSuffix(whole, "|item:59999") {
+		t.Fatalf("parsed %.60q...", whole)
+	}
+}
+
+// After a protocol error, or Reset, the parser starts afresh.
+func TestRequestParserStartsAfreshAfterErrorAndReset(t *testing.T) {
+	t.Parallel()
+	var p RequestParser
+	if _, _, err := p.Parse([]byte("*2\r\n$3\r\nGET\r\n$1")); !errors.Is(err, ErrIncomplete) {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Parse([]byte("*2\r\n$3\r\nGET\r\n:1\r\n")); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("got %v, want a protocol error", err)
+	}
+	ping := AppendCommand(nil, "PING")
+	if args, n, err := p.Parse(ping); err != nil || n != len(ping) || formatArgs(args) != "PING" {
+		t.Fatalf("after an error: %q, %d, %v", formatArgs(args), n, err)
+	}
+	if _, _, err := p.Parse([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n")); !errors.Is(err, ErrIncomplete) {
+		t.Fatal(err)
+	}
+	p.Reset()
+	get := AppendCommand(nil, "GET", "abcdefghijklmnopqrstuvwxyz")
+	if args, n, err := p.Parse(get); err != nil || n != len(get) || formatArgs(args) != "GET|abcdefghijklmnopqrstuvwxyz" {
+		t.Fatalf("after Reset: %q, %d, %v", formatArgs(args), n, err)
 	}
 }

@@ -1,0 +1,334 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+	"golang.org/x/sys/unix"
+
+	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/resp"
+)
+
+// buildConcbench builds the concbench binary, whose `backend` command
+// ChildBackends runs, into a folder of the test.
+func buildConcbench(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "concbench")
+	build := exec.Command("go", "build", "-o", bin, "github.com/concbench/concbench/cmd/concbench")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building concbench: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBuiltinBackends builds concbench once for the tests of the built-in
+// providers that run it as child processes.
+func TestBuiltinBackends(t *testing.T) {
+	bin := buildConcbench(t)
+	t.Run("providers", func(t *testing.T) { testBuiltinProviders(t, bin) })
+	t.Run("child restarted once", func(t *testing.T) { testChildBackendRestartedOnce(t, bin) })
+	t.Run("children die with their parent", func(t *testing.T) { testChildBackendsDieWithTheirParent(t, bin) })
+}
+
+// The built-in providers, in process and as child processes, behave alike:
+// values carry the secret, servers are reused while they fit (latency set
+// through the control connection), and windows count a cell's fetches.
+func testBuiltinProviders(t *testing.T, bin string) {
+	for _, tt := range []struct {
+		name string
+		new  func(secret uint64) ObservedBackends
+	}{
+		{"in-process", func(s uint64) ObservedBackends { return &InProcessBackends{Secret: s} }},
+		{"child", func(s uint64) ObservedBackends { return &ChildBackends{Executable: bin, Stderr: os.Stderr, Secret: s} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const secret = 0xc0ffee
+			p := tt.new(secret)
+			defer func() {
+				if err := p.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			ctx := context.Background()
+			spec := smallSpec(t, "fanout", params.Values{"tasks": "30", "backends": "2", "latency": "0s"})
+			addrs, err := p.Prepare(ctx, spec)
+			if err != nil || len(addrs) != 2 {
+				t.Fatalf("Prepare = %v, %v", addrs, err)
+			}
+			c, err := resp.Dial(ctx, addrs[1], 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if v, err := c.Get("item:3"); err != nil || string(v) != string(workloads.SecretValue(secret, "item:3", 64)) {
+				t.Fatalf("GET item:3 = %q, %v; want the secret's value", v, err)
+			}
+			// Same value size and secret, another latency: the same servers.
+			slow := smallSpec(t, "fanout", params.Values{"tasks": "30", "backends": "2", "latency": "2ms"})
+			again, err := p.Prepare(ctx, slow)
+			if err != nil || strings.Join(again, ",") != strings.Join(addrs, ",") {
+				t.Fatalf("Prepare with another latency: %v, %v; want the servers reused (%v)", again, err, addrs)
+			}
+			ctl, err := backend.DialControl(ctx, addrs[0], "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ctl.Close()
+			if d, err := ctl.Latency(); err != nil || d != backend.Constant(2*time.Millisecond) {
+				t.Fatalf("latency after Prepare: %v, %v", d, err)
+			}
+			if _, err := p.Windows(); err != nil { // start the windows
+				t.Fatal(err)
+			}
+			child := tt.name == "child" // in process, the profiler may be the harness's (profiled cells of other tests)
+			if child {
+				if err := p.StartCPUProfiles(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := runCell(ctx, blockingCell(t, slow), Options{Timeout: time.Minute, FetchTimeout: 5 * time.Second, Backends: p})
+			if res.Errors != 0 {
+				t.Fatalf("cell: %d task errors, first %v", res.Errors, res.FirstError)
+			}
+			// Whether the cell verifies depends on its reference knowing
+			// the secret (the harness's part); the backends served every
+			// fetch either way.
+			ws, err := p.Windows()
+			if err != nil || len(ws) != 2 {
+				t.Fatalf("Windows = %v, %v", ws, err)
+			}
+			if got := ws[0].Gets + ws[1].Gets; got != int64(slow.Fetches()) || ws[0].MaxInFlight != 1 || ws[1].MaxInFlight != 1 {
+				t.Fatalf("windows %+v: want %d gets in all, one at a time (blocking)", ws, slow.Fetches())
+			}
+			if child {
+				profs, err := p.StopCPUProfiles()
+				if err != nil || len(profs) != 2 {
+					t.Fatalf("StopCPUProfiles: %d profiles, %v", len(profs), err)
+				}
+				for _, data := range profs {
+					prof, err := profile.ParseData(data)
+					if err != nil || len(prof.SampleType) == 0 || prof.SampleType[0].Type != "samples" {
+						t.Fatalf("backend profile: %v, %v", prof, err)
+					}
+				}
+				if ws[0].UserCPU+ws[0].SystemCPU <= 0 {
+					t.Errorf("a child's window shows no CPU time: %+v", ws[0])
+				}
+			}
+			sts, err := p.Stats()
+			if err != nil || sts[1].Gets != 16 { // 15 of the cell's, 1 of ours
+				t.Fatalf("stats of instance 1: %+v, %v", sts[1], err)
+			}
+			// Another value size: new servers.
+			big := smallSpec(t, "fanout", params.Values{"tasks": "3", "backends": "1", "size": "100", "latency": "0s"})
+			if next, err := p.Prepare(ctx, big); err != nil || next[0] == addrs[0] {
+				t.Fatalf("Prepare with another value size: %v, %v; want new servers", next, err)
+			}
+		})
+	}
+}
+
+// alive reports whether process pid exists and is not a zombie (a child
+// that died after its parent is reparented to init, which a container's
+// init may never reap).
+func alive(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// A child that dies is restarted once, recorded, and a second death stops
+// the I/O cells with ErrBackendDied.
+func testChildBackendRestartedOnce(t *testing.T, bin string) {
+	p := &ChildBackends{Executable: bin, Stderr: os.Stderr}
+	defer p.Close()
+	ctx := context.Background()
+	spec := smallSpec(t, "fanout", params.Values{"tasks": "10", "backends": "2", "latency": "0s"})
+	addrs, err := p.Prepare(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill := func(i int) {
+		t.Helper()
+		in := p.running[i]
+		if err := syscall.Kill(in.pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		for in.died() == nil { // Wait reaps it soon
+			time.Sleep(time.Millisecond)
+		}
+	}
+	kill(1)
+	next, err := p.Prepare(ctx, spec)
+	if err != nil {
+		t.Fatalf("Prepare after a child died: %v", err)
+	}
+	if next[0] != addrs[0] || next[1] == addrs[1] {
+		t.Fatalf("addresses %v after restarting instance 1 of %v", next, addrs)
+	}
+	rs := p.Restarts()
+	if len(rs) != 1 || rs[0].Instance != 1 || rs[0].Addr != addrs[1] || rs[0].NewAddr != next[1] || rs[0].Exit != "signal: killed" {
+		t.Fatalf("restarts %+v", rs)
+	}
+	if res := runCell(ctx, blockingCell(t, spec), Options{Timeout: time.Minute, FetchTimeout: 5 * time.Second, Backends: p}); res.Errors != 0 || res.Err != nil {
+		t.Fatalf("a cell on the restarted backends: %v, %d task errors (first %v)", res.Err, res.Errors, res.FirstError)
+	}
+	kill(1)
+	if _, err := p.Prepare(ctx, spec); !errors.Is(err, ErrBackendDied) || !strings.Contains(err.Error(), "died again") {
+		t.Fatalf("Prepare after the restarted child died too: %v, want ErrBackendDied", err)
+	}
+}
+
+const helperEnv = "CONCBENCH_HARNESS_TEST_CHILDREN_OF"
+
+// TestChildBackendsHelperProcess is not a test: run by
+// testChildBackendsDieWithTheirParent as a separate process, it starts
+// backend children and waits to be killed. Run as a test, it does nothing.
+func TestChildBackendsHelperProcess(t *testing.T) {
+	bin := os.Getenv(helperEnv)
+	if bin == "" {
+		return
+	}
+	p := &ChildBackends{Executable: bin, Stderr: os.Stderr}
+	spec := smallSpec(t, "fanout", params.Values{"tasks": "10", "backends": "2", "latency": "0s"})
+	// Start the children from a goroutine locked to a thread that then
+	// ends: the parent-death signal follows the thread that forked, so a
+	// provider that forked here would lose its children with the thread.
+	type result struct {
+		tid int
+		err error
+	}
+	done := make(chan result)
+	for {
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+			tid := unix.Gettid()
+			if tid == os.Getpid() {
+				// The runtime never ends the main thread (it parks it for
+				// good instead): try again on another thread.
+				done <- result{tid: tid}
+				return
+			}
+			_, err := p.Prepare(context.Background(), spec)
+			done <- result{tid, err}
+		}()
+		if res := <-done; res.tid != os.Getpid() {
+			if res.err != nil {
+				fmt.Println("error", res.err)
+				return
+			}
+			for deadline := time.Now().Add(20 * time.Second); alive(res.tid); time.Sleep(time.Millisecond) { // /proc/TID works for a thread of ours too
+				if time.Now().After(deadline) {
+					fmt.Println("error: the locked thread did not end")
+					return
+				}
+			}
+			break
+		}
+	}
+	for i, in := range p.running {
+		if err := in.died(); err != nil {
+			fmt.Printf("error: child %d died when the thread that started it ended: %v\n", i, err)
+			return
+		}
+		if err := in.ctl.Ping(); err != nil {
+			fmt.Printf("error: child %d: %v\n", i, err)
+			return
+		}
+		fmt.Println("child", in.pid)
+	}
+	fmt.Println("ready")
+	// Until killed; should the test go first, its end closes our stdin.
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	p.Close()
+}
+
+// Backend children die with the process that started them, even when it
+// is killed with SIGKILL and has no chance to stop them.
+func testChildBackendsDieWithTheirParent(t *testing.T, bin string) {
+	helper := exec.Command(os.Args[0], "-test.run=^TestChildBackendsHelperProcess$")
+	helper.Env = append(os.Environ(), helperEnv+"="+bin)
+	helper.Stderr = os.Stderr
+	if _, err := helper.StdinPipe(); err != nil { // closed when the helper is reaped, or this process ends
+		t.Fatal(err)
+	}
+	out, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	defer func() {
+		_ = helper.Process.Kill()
+		for range lines { // until its stdout closes
+		}
+		_ = helper.Wait()
+	}()
+	var pids []int
+	timeout := time.After(time.Minute) // a bound on a hang, not a timing assertion
+wait:
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok || line == "ready" {
+				break wait
+			}
+			pid, isChild := strings.CutPrefix(line, "child ")
+			if !isChild {
+				t.Fatalf("helper: %s", line)
+			}
+			n, err := strconv.Atoi(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pids = append(pids, n)
+		case <-timeout:
+			t.Fatal("the helper did not start its children within a minute")
+		}
+	}
+	if len(pids) != 2 {
+		t.Fatalf("helper started %d children, want 2", len(pids))
+	}
+	if err := helper.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		deadline := time.Now().Add(20 * time.Second)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("backend child %d still running 20 s after its parent was killed", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
