@@ -3,6 +3,8 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -139,7 +141,10 @@ func (b *Bandwidth) Grid() (header []string, body [][]string) {
 	return header, body
 }
 
-// bandwidth prints the bandwidth table, if the set has one.
+// bandwidth prints the bandwidth table, if the set has one. A compact
+// printer shortens the row labels (the parameters that every row of a
+// workload shares move to a line under the table) and, when the table is
+// wider than its width, puts the strategies in rows.
 func (p *printer) bandwidth(b *Bandwidth) {
 	if b == nil {
 		return
@@ -147,12 +152,87 @@ func (p *printer) bandwidth(b *Bandwidth) {
 	p.line("")
 	p.title(b.Title())
 	header, body := b.Grid()
-	aligns := []tw.Align{tw.AlignLeft}
+	var shared []string
+	if p.width > 0 {
+		var labels []string
+		for _, row := range body {
+			labels = append(labels, row[0])
+		}
+		labels, shared = factorLabels(labels)
+		for i := range body {
+			body[i][0] = labels[i]
+		}
+	}
+	g := &grid{header: header, aligns: []tw.Align{tw.AlignLeft}}
 	for i := 1; i < len(header); i++ {
 		header[i] = p.column(header[i])
-		aligns = append(aligns, tw.AlignRight)
+		g.aligns = append(g.aligns, tw.AlignRight)
+		g.groups = append(g.groups, 1)
 	}
-	if p.err == nil {
-		p.err = p.grid(header, aligns, body)
+	g.body = body
+	if p.width > 0 && g.width() > p.width {
+		if tg := g.transpose(); tg.width() < g.width() {
+			g = tg
+		}
 	}
+	p.render(g)
+	for _, s := range shared {
+		p.para(p.bullet()+s, "    ")
+	}
+}
+
+// factorLabels shortens "Workload params" labels, workload by workload,
+// as factorRows shortens a table's rows, and returns what each workload's
+// rows share, as "Dot: tasks=16384/size=4096-2".
+func factorLabels(labels []string) (short []string, shared []string) {
+	var order []string
+	rows := map[string][]int{}
+	for i, l := range labels {
+		w, _, _ := strings.Cut(l, " ")
+		if rows[w] == nil {
+			order = append(order, w)
+		}
+		rows[w] = append(rows[w], i)
+	}
+	short = slices.Clone(labels)
+	for _, w := range order {
+		var params []string
+		for _, i := range rows[w] {
+			_, p, _ := strings.Cut(labels[i], " ")
+			params = append(params, p)
+		}
+		if len(params) < 2 {
+			continue
+		}
+		ls, common := factorRows(w, params)
+		for k, i := range rows[w] {
+			short[i] = w + " " + ls[k]
+			if ls[k] == w {
+				short[i] = w
+			}
+		}
+		if common != "" {
+			shared = append(shared, w+": "+common)
+		}
+	}
+	return short, shared
+}
+
+// transpose swaps g's rows and columns: the header's first cell stays,
+// the other header cells become the first column.
+func (g *grid) transpose() *grid {
+	t := &grid{header: []string{g.header[0]}, aligns: []tw.Align{tw.AlignLeft}}
+	for _, row := range g.body {
+		t.header = append(t.header, row[0])
+		t.aligns = append(t.aligns, tw.AlignRight)
+		t.groups = append(t.groups, 1)
+	}
+	for j := 1; j < len(g.header); j++ {
+		row := []string{g.header[j]}
+		for _, r := range g.body {
+			row = append(row, r[j])
+		}
+		t.body = append(t.body, row)
+	}
+	return t
 }

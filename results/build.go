@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/aclements/go-moremath/stats"
@@ -16,17 +17,32 @@ import (
 // benchproc sorts them (first seen first) and units in the order Options
 // selects. The statistics are benchstat's: medians with confidence
 // intervals from benchmath.AssumeNothing, Mann-Whitney U tests against
-// the baseline column, and geometric means.
+// the baseline column, and geometric means. Every cell also carries the
+// noise of its rounds (Cell.CV, Cell.Unstable) and its task errors
+// (Cell.MaxErrors), whatever the table's unit.
 func (s *Set) Tables(opts Options) []*Table {
-	g := newGrouping()
 	units := selectUnits(s.UnitNames(), opts.units(), opts.AllUnits)
-	for _, r := range s.Results {
-		g.addResult(r)
+	return s.group(units).tables(s, units, opts)
+}
+
+// group sorts every round of s into cells, keeping the values of units
+// and of the units that mark cells (TimeUnit, ErrorsUnit).
+func (s *Set) group(units []string) *grouping {
+	g := newGrouping()
+	g.units = map[string]bool{TimeUnit: true, ErrorsUnit: true}
+	for _, u := range units {
+		g.units[u] = true
+	}
+	for r, rs := range s.cells() {
+		g.addCell(r, rs)
 	}
 	for i := range s.Failures {
 		g.addFailure(&s.Failures[i])
 	}
+	return g
+}
 
+func (g *grouping) tables(s *Set, units []string, opts Options) []*Table {
 	var tables []*Table
 	for _, w := range g.sortedWorkloads() {
 		for i, unit := range units {
@@ -51,6 +67,9 @@ func (s *Set) Tables(opts Options) []*Table {
 type grouping struct {
 	workloadBy, rowBy, colBy, residueBy *benchproc.Projection
 
+	// units are the units whose values are kept.
+	units map[string]bool
+
 	workloads map[benchproc.Key]bool
 	// cells[workload][unit] holds the values of each (row, column).
 	cells    map[benchproc.Key]map[string]map[cellKey]*cellValues
@@ -60,8 +79,14 @@ type grouping struct {
 type cellKey struct{ row, col benchproc.Key }
 
 type cellValues struct {
-	values   []float64
-	residues map[benchproc.Key]bool
+	// values are the rounds' values, in the order read.
+	values []float64
+	// roundSeconds are the rounds' wall times (TimeUnit values times
+	// the iteration count), where known.
+	roundSeconds []float64
+	residues     map[benchproc.Key]bool
+	// name is the full benchmark name of the first round.
+	name string
 }
 
 func newGrouping() *grouping {
@@ -86,7 +111,8 @@ func newGrouping() *grouping {
 	return g
 }
 
-func (g *grouping) addResult(r *benchfmt.Result) {
+// addCell files every round of the cell r stands for.
+func (g *grouping) addCell(r *benchfmt.Result, rs *Rounds) {
 	w := g.workloadBy.Project(r)
 	key := cellKey{g.rowBy.Project(r), g.colBy.Project(r)}
 	residue := g.residueBy.Project(r)
@@ -96,18 +122,32 @@ func (g *grouping) addResult(r *benchfmt.Result) {
 		byUnit = make(map[string]map[cellKey]*cellValues)
 		g.cells[w] = byUnit
 	}
-	for _, v := range r.Values {
-		cells := byUnit[v.Unit]
+	for u, unit := range rs.Units {
+		if !g.units[unit] {
+			continue
+		}
+		cells := byUnit[unit]
 		if cells == nil {
 			cells = make(map[cellKey]*cellValues)
-			byUnit[v.Unit] = cells
+			byUnit[unit] = cells
 		}
 		c := cells[key]
 		if c == nil {
-			c = &cellValues{residues: make(map[benchproc.Key]bool)}
+			c = &cellValues{residues: make(map[benchproc.Key]bool), name: string(r.Name.Full())}
 			cells[key] = c
 		}
-		c.values = append(c.values, v.Value)
+		if c.values == nil {
+			// Most cells have one configuration: share its
+			// values, and copy only to add another's.
+			c.values = slices.Clip(rs.Values[u])
+		} else {
+			c.values = append(c.values, rs.Values[u]...)
+		}
+		if unit == TimeUnit && len(rs.Values[u]) == len(rs.Iters) {
+			for i, v := range rs.Values[u] {
+				c.roundSeconds = append(c.roundSeconds, v*float64(rs.Iters[i]))
+			}
+		}
 		c.residues[residue] = true
 	}
 }
@@ -160,7 +200,9 @@ func (s *Set) buildTable(g *grouping, w benchproc.Key, unit string, opts Options
 		Unit:       unit,
 		Better:     s.Better(unit),
 		Confidence: confidence(opts.Confidence),
+		MaxCV:      opts.maxCV(),
 		Cells:      make([][]*Cell, len(rows)),
+		rounds:     make([][]*cellValues, len(rows)),
 	}
 	for _, r := range rows {
 		t.Rows = append(t.Rows, rowLabel(workload, r.StringValues()))
@@ -172,18 +214,28 @@ func (s *Set) buildTable(g *grouping, w benchproc.Key, unit string, opts Options
 	thr := thresholds(opts.Alpha)
 	for i, r := range rows {
 		t.Cells[i] = make([]*Cell, len(cols))
+		t.rounds[i] = make([]*cellValues, len(cols))
 		for j, c := range cols {
 			key := cellKey{r, c}
 			v, f := values[key], failures[key]
+			t.rounds[i][j] = v
 			if v == nil && f == nil {
 				continue
 			}
 			cell := &Cell{Failure: f}
 			if v != nil {
-				cell.Sample = benchmath.NewSample(v.values, thr)
+				// NewSample sorts its values: keep the rounds' order.
+				cell.Sample = benchmath.NewSample(slices.Clone(v.values), thr)
 				if warn := residueWarning(v.residues); warn != nil {
 					cell.Warnings = append(cell.Warnings, warn)
 				}
+			}
+			if time := g.cells[w][TimeUnit][key]; time != nil {
+				cell.CV = cv(time.values)
+				cell.Unstable = cell.CV > t.MaxCV
+			}
+			if errs := g.cells[w][ErrorsUnit][key]; errs != nil {
+				cell.MaxErrors = slices.Max(errs.values)
 			}
 			t.Cells[i][j] = cell
 		}

@@ -14,9 +14,12 @@ import (
 
 // Compare judges a new revision against an old one, cell by cell, as a
 // CI gate: benchstat's statistics (median, confidence interval,
-// Mann-Whitney U test of old against new), a correction for testing many
-// cells at once, and a verdict per cell. A cell regressed when the
-// change is significant after correction and worse than
+// Mann-Whitney U test of old against new, α = 0.05), a correction for
+// testing many cells at once (by default Benjamini–Hochberg's, which
+// bounds the expected share of false regressions among those flagged
+// instead of the chance of any, so that the size of the matrix does not
+// crush the gate's power), and a verdict per cell. A cell regressed when
+// the change is significant after correction and worse than
 // CompareOptions.Threshold in the unit's bad direction.
 //
 // Compare fails with ErrMismatch when the two sides were measured on
@@ -25,8 +28,10 @@ import (
 // the test to ever reach significance, saying how many it needs.
 func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 	d := &Diff{Old: opts.oldLabel(), New: opts.newLabel(), Threshold: opts.Threshold,
-		Correction: opts.Correction, Alpha: alpha(opts.Alpha), Confidence: confidence(opts.Confidence)}
-	a, b := collect(old), collect(new)
+		Correction: opts.Correction, Alpha: alpha(opts.Alpha), Confidence: confidence(opts.Confidence),
+		MaxCV: maxCV(opts.MaxCV)}
+	d.Units = selectUnits(append(old.UnitNames(), new.UnitNames()...), opts.units(), opts.AllUnits)
+	a, b := collect(old, d.Units), collect(new, d.Units)
 
 	d.Mismatches = machineMismatches(a, b)
 	for _, key := range a.order {
@@ -54,7 +59,6 @@ func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 		}
 	}
 
-	d.Units = selectUnits(append(old.UnitNames(), new.UnitNames()...), opts.units(), opts.AllUnits)
 	thr := thresholds(opts.Alpha)
 	for _, unit := range d.Units {
 		better := new.Better(unit)
@@ -68,8 +72,20 @@ func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 			c := &CellDiff{Name: key, Unit: unit, Better: better,
 				OldFailure: a.failures[key], NewFailure: b.failures[key]}
 			ov, nv := a.values[key][unit], b.values[key][unit]
+			if len(ov) == 0 && len(nv) == 0 && (unit != d.Units[0] || len(a.values[key])+len(b.values[key]) > 0) {
+				// Neither side measured the unit here. A failed
+				// cell is judged in the units its other side
+				// measured, or once if it measured none.
+				continue
+			}
 			if c.NewFailure == nil && c.OldFailure == nil && (len(ov) == 0 || len(nv) == 0) {
-				continue // The unit is not measured here.
+				// Not measured on both sides: say so, once per unit.
+				if len(ov) > 0 {
+					d.unmeasured(unit, d.New)
+				} else if len(nv) > 0 {
+					d.unmeasured(unit, d.Old)
+				}
+				continue
 			}
 			if len(ov) > 0 {
 				c.Old = benchmath.NewSample(slices.Clone(ov), thr)
@@ -97,8 +113,11 @@ func Compare(old, new *Set, opts CompareOptions) (*Diff, error) {
 	if err := checkSampleSizes(judged, d.Alpha, opts.Correction); err != nil {
 		return nil, err
 	}
-	if opts.Correction == Holm {
+	switch opts.Correction {
+	case Holm:
 		holm(judged)
+	case BenjaminiHochberg:
+		benjaminiHochberg(judged)
 	}
 	for _, c := range d.Cells {
 		c.Verdict = verdict(c, d.Threshold, d.Alpha)
@@ -113,9 +132,9 @@ var (
 	ErrTooFewSamples = errors.New("results: too few samples to judge")
 )
 
-// DefaultThreshold is the smallest change that fails a comparison: 5%,
-// above the run-to-run noise that A/A runs of the quick matrix show on a
-// 2-core machine (see CalibrateDiff).
+// DefaultThreshold is the smallest change that fails a comparison: 5%.
+// A smaller significant change passes as "within threshold". Measure
+// what a machine can resolve with an A/A pair (Calibrate) and Simulate.
 const DefaultThreshold = 0.05
 
 // DefaultGateUnits are the units a comparison judges unless told others.
@@ -127,8 +146,8 @@ func DefaultGateUnits() []string { return []string{"sec/op"} }
 var MachineKeys = []string{"cpu", "cpu-features", "gomaxprocs", "goexperiment"}
 
 // CompareOptions control Compare. The zero CompareOptions compare sec/op
-// with Holm's correction at α = 0.05 and a zero threshold (any
-// significant slowdown regresses); the CLI's default threshold is
+// with Benjamini–Hochberg's correction at α = 0.05 and a zero threshold
+// (any significant slowdown regresses); the CLI's default threshold is
 // DefaultThreshold.
 type CompareOptions struct {
 	// OldLabel and NewLabel name the two sides in output, such as
@@ -154,6 +173,10 @@ type CompareOptions struct {
 	// AllowMismatch compares runs from different machines instead of
 	// failing with ErrMismatch; the mismatches stay in Diff.Mismatches.
 	AllowMismatch bool
+
+	// MaxCV is the noise limit above which a side's rounds are marked
+	// unstable in the output, as Options.MaxCV.
+	MaxCV float64
 }
 
 func (o CompareOptions) units() []string {
@@ -182,31 +205,59 @@ func (o CompareOptions) newLabel() string {
 type Correction int
 
 const (
+	// BenjaminiHochberg is the Benjamini–Hochberg step-up procedure,
+	// the default: it controls the false-discovery rate, the expected
+	// share of false regressions among the cells flagged, at α. Holm
+	// tests even the most significant cell at α/m, whatever the others
+	// show (issue 13 saw it flag 3 of 66 cells of a uniform 5 %
+	// slowdown); BH tests the k-th smallest p-value at k·α/m, so a
+	// change that shows in many cells is caught in most of them, and
+	// with no change at all it still fails with chance at most α. Its
+	// guarantee holds for independent cells and for positively
+	// dependent ones, which cells measured on one machine are.
+	BenjaminiHochberg Correction = iota
 	// Holm is the Holm–Bonferroni step-down correction: it controls
-	// the chance of any false regression at α, and is never less
-	// powerful than Bonferroni's.
-	Holm Correction = iota
+	// the chance of any false regression at α (the family-wise error
+	// rate), at the cost of power as the matrix grows.
+	Holm
 	// NoCorrection judges each cell's p-value on its own.
 	NoCorrection
 )
 
 // String returns the name that ParseCorrection accepts.
 func (c Correction) String() string {
-	if c == NoCorrection {
+	switch c {
+	case Holm:
+		return "holm"
+	case NoCorrection:
 		return "none"
 	}
-	return "holm"
+	return "bh"
 }
 
-// ParseCorrection returns the Correction named by a --correction flag.
+// title names the correction in prose: "Benjamini–Hochberg".
+func (c Correction) title() string {
+	switch c {
+	case Holm:
+		return "Holm"
+	case NoCorrection:
+		return "no correction"
+	}
+	return "Benjamini–Hochberg"
+}
+
+// ParseCorrection returns the Correction named by a --correction flag:
+// bh (or fdr), holm or none.
 func ParseCorrection(name string) (Correction, error) {
 	switch strings.ToLower(name) {
+	case "bh", "fdr", "benjamini-hochberg":
+		return BenjaminiHochberg, nil
 	case "holm":
 		return Holm, nil
 	case "none":
 		return NoCorrection, nil
 	}
-	return 0, fmt.Errorf("results: unknown correction %q (want holm or none)", name)
+	return 0, fmt.Errorf("results: unknown correction %q (want bh, holm or none)", name)
 }
 
 // A Diff is the outcome of Compare: one CellDiff per common cell and
@@ -221,8 +272,12 @@ type Diff struct {
 	Cells []*CellDiff
 
 	// OnlyOld and OnlyNew name the cells measured on one side only;
-	// they are not judged.
+	// they are not judged, and every format lists them.
 	OnlyOld, OnlyNew []string
+
+	// Unmeasured lists the units that a cell reports on one side only,
+	// such as a unit a newer harness added; they are not judged.
+	Unmeasured []Unmeasured
 
 	// Mismatches are the machine differences that AllowMismatch let
 	// through.
@@ -231,6 +286,30 @@ type Diff struct {
 	Threshold         float64
 	Correction        Correction
 	Alpha, Confidence float64
+
+	// MaxCV is the noise limit above which a side's rounds are marked
+	// unstable; +Inf when marking is off.
+	MaxCV float64
+}
+
+// Unmeasured is a unit that some cells lack on one side.
+type Unmeasured struct {
+	Unit string `json:"unit"`
+	// Side is the label of the side that lacks it; Cells counts the
+	// cells concerned.
+	Side  string `json:"side"`
+	Cells int    `json:"cells"`
+}
+
+// unmeasured counts one cell that lacks unit on side.
+func (d *Diff) unmeasured(unit, side string) {
+	for i := range d.Unmeasured {
+		if u := &d.Unmeasured[i]; u.Unit == unit && u.Side == side {
+			u.Cells++
+			return
+		}
+	}
+	d.Unmeasured = append(d.Unmeasured, Unmeasured{Unit: unit, Side: side, Cells: 1})
 }
 
 // A CellDiff compares one cell in one unit.
@@ -347,7 +426,7 @@ type side struct {
 	machine  map[string]map[string]bool // key → values
 }
 
-func collect(s *Set) *side {
+func collect(s *Set, units []string) *side {
 	sd := &side{seen: map[string]bool{}, values: map[string]map[string][]float64{},
 		failures: map[string]*Failure{}, path: map[string]string{}, machine: map[string]map[string]bool{}}
 	add := func(full string) string {
@@ -362,10 +441,18 @@ func collect(s *Set) *side {
 		}
 		return name
 	}
-	for _, r := range s.Results {
+	for r, rs := range s.cells() {
 		name := add(string(r.Name.Full()))
-		for _, v := range r.Values {
-			sd.values[name][v.Unit] = append(sd.values[name][v.Unit], v.Value)
+		for u, unit := range rs.Units {
+			if !slices.Contains(units, unit) {
+				continue
+			}
+			if have := sd.values[name][unit]; have == nil {
+				// Share the set's values; copy only to add more.
+				sd.values[name][unit] = slices.Clip(rs.Values[u])
+			} else {
+				sd.values[name][unit] = append(have, rs.Values[u]...)
+			}
 		}
 		for _, k := range MachineKeys {
 			if sd.machine[k] == nil {
@@ -482,6 +569,24 @@ func holm(cells []*CellDiff) {
 	}
 }
 
+// benjaminiHochberg replaces each cell's p-value with its
+// Benjamini–Hochberg adjusted value (R's p.adjust(p, "BH")): sorted
+// ascending, the k-th smallest (from 1) of m becomes the least of
+// m·p(j)/j over j ≥ k, at most 1. A cell is then significant when its
+// adjusted p is at most α, which is the step-up procedure at
+// false-discovery rate α.
+func benjaminiHochberg(cells []*CellDiff) {
+	sorted := slices.Clone(cells)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Test.P < sorted[j].Test.P })
+	m := len(sorted)
+	running := 1.0
+	for k := m - 1; k >= 0; k-- {
+		c := sorted[k]
+		running = math.Min(running, float64(m)*c.Test.P/float64(k+1))
+		c.P = running
+	}
+}
+
 // minPValue returns the smallest two-sided p-value that the exact
 // Mann-Whitney U test can give for samples of n1 and n2 distinct values:
 // 2 / C(n1+n2, n1), when the samples do not overlap at all. For n1 = n2
@@ -497,13 +602,13 @@ func minPValue(n1, n2 int) float64 {
 }
 
 // SamplesNeeded returns the fewest rounds per side for which the
-// Mann-Whitney U test can reach significance level alpha, with m cells
-// tested under correction c (Holm's first step tests at alpha/m).
+// Mann-Whitney U test can flag a change in one cell alone, at
+// significance level alpha with m cells tested under correction c: Holm
+// and Benjamini–Hochberg both test the most significant cell at alpha/m.
+// (Under Benjamini–Hochberg, a change that shows in many cells needs
+// fewer: the k-th smallest p-value is tested at k·alpha/m.)
 func SamplesNeeded(alpha float64, m int, c Correction) int {
-	level := alpha
-	if c == Holm && m > 1 {
-		level = alpha / float64(m)
-	}
+	level := loneLevel(alpha, m, c)
 	n := 1
 	for minPValue(n, n) > level && n < 1000 {
 		n++
@@ -511,8 +616,19 @@ func SamplesNeeded(alpha float64, m int, c Correction) int {
 	return n
 }
 
+// loneLevel is the level at which a correction tests the most
+// significant of m cells: alpha/m, but alpha without a correction.
+func loneLevel(alpha float64, m int, c Correction) float64 {
+	if c != NoCorrection && m > 1 {
+		return alpha / float64(m)
+	}
+	return alpha
+}
+
 // checkSampleSizes fails when some judged cell could not reach
-// significance however different its samples were.
+// significance however different its samples were: under Holm, not even
+// as the most significant of all cells (alpha/m); under
+// Benjamini–Hochberg or no correction, not even at alpha.
 func checkSampleSizes(cells []*CellDiff, alpha float64, c Correction) error {
 	m := len(cells)
 	level := alpha
@@ -524,11 +640,10 @@ func checkSampleSizes(cells []*CellDiff, alpha float64, c Correction) error {
 		if minPValue(n1, n2) <= level {
 			continue
 		}
-		need := SamplesNeeded(alpha, m, c)
 		msg := fmt.Sprintf("%s %s has %d old and %d new samples; the Mann-Whitney U test at α=%v needs ≥%d each",
 			cell.Name, cell.Unit, n1, n2, alpha, SamplesNeeded(alpha, 1, NoCorrection))
 		if c == Holm && m > 1 {
-			msg += fmt.Sprintf(" (≥%d each with Holm's correction over %d cells; or --correction none)", need, m)
+			msg += fmt.Sprintf(" (≥%d each with Holm's correction over %d cells; or --correction bh)", SamplesNeeded(alpha, m, c), m)
 		}
 		return fmt.Errorf("%w: %s: run more rounds (--count)", ErrTooFewSamples, msg)
 	}

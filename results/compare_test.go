@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -370,5 +371,221 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 	}
 	if got != len(want) || got == 0 {
 		t.Errorf("compared %d cells, benchstat %d", got, len(want))
+	}
+}
+
+// The adjusted p-values are R's p.adjust(p, "BH"):
+// p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02.
+func TestBenjaminiHochbergAdjustment(t *testing.T) {
+	t.Parallel()
+	ps := []float64{0.01, 0.04, 0.03, 0.005}
+	want := []float64{0.02, 0.04, 0.04, 0.02}
+	var cells []*CellDiff
+	for _, p := range ps {
+		cells = append(cells, &CellDiff{Test: benchmath.Comparison{P: p}})
+	}
+	benjaminiHochberg(cells)
+	for i, c := range cells {
+		if math.Abs(c.P-want[i]) > 1e-12 {
+			t.Errorf("p=%v: adjusted %v, want %v", ps[i], c.P, want[i])
+		}
+	}
+}
+
+// spreadCells are n cells, each slower by shift on the new side.
+func spreadCells(n int, shift float64) (old, new []synthCell) {
+	base := []float64{100, 102, 104, 106, 108, 110, 112, 114}
+	for i := range n {
+		name := fmt.Sprintf("Hash/size=%d/strategy=pool-2", i)
+		shifted := make([]float64, len(base))
+		for k, v := range base {
+			shifted[k] = v + shift
+		}
+		old = append(old, synthCell{name, map[string][]float64{"ns/op": base}})
+		new = append(new, synthCell{name, map[string][]float64{"ns/op": shifted}})
+	}
+	return old, new
+}
+
+// A slowdown that shows in every cell, each with a raw p near 0.02: Holm
+// tests the smallest at α/m and flags none; Benjamini–Hochberg, the
+// default, flags them all. With one changed cell among unchanged ones
+// (holmCells), neither does: BH is no laxer there.
+func TestCorrectionsPower(t *testing.T) {
+	t.Parallel()
+	oc, nc := spreadCells(6, 7.5)
+	old, _ := Read(writeBench(t, "old.txt", nil, nil, oc))
+	new, _ := Read(writeBench(t, "new.txt", nil, nil, nc))
+	for _, tc := range []struct {
+		c    Correction
+		want int
+	}{{BenjaminiHochberg, 6}, {Holm, 0}, {NoCorrection, 6}} {
+		d, err := Compare(old, new, CompareOptions{Threshold: DefaultThreshold, Correction: tc.c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(d.Regressions()); got != tc.want {
+			t.Errorf("%v: %d regressions of 6, want %d (raw p %.4f, adjusted %.4f)", tc.c, got, tc.want, d.Cells[0].Test.P, d.Cells[0].P)
+		}
+	}
+	if (CompareOptions{}).Correction != BenjaminiHochberg {
+		t.Error("the zero CompareOptions do not use Benjamini–Hochberg")
+	}
+	ho, hn := holmCells()
+	old, _ = Read(writeBench(t, "old.txt", nil, nil, ho))
+	new, _ = Read(writeBench(t, "new.txt", nil, nil, hn))
+	d, err := Compare(old, new, CompareOptions{Threshold: DefaultThreshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(d.Regressions()); got != 0 {
+		t.Errorf("BH flags %d of holmCells' one marginal change among four, want 0", got)
+	}
+	for name, want := range map[string]Correction{"bh": BenjaminiHochberg, "FDR": BenjaminiHochberg, "holm": Holm, "none": NoCorrection} {
+		if got, err := ParseCorrection(name); got != want || err != nil {
+			t.Errorf("ParseCorrection(%q) = %v, %v", name, got, err)
+		}
+	}
+	if !strings.Contains(d.ruleText(), "Benjamini–Hochberg over 4") {
+		t.Errorf("rule %q does not name the correction", d.ruleText())
+	}
+}
+
+// A cell that fails only on the new side fails the gate; cells and units
+// that one side lacks are listed in every format, never dropped.
+func TestCompareMissingAndFailed(t *testing.T) {
+	t.Parallel()
+	cell := func(name string) synthCell {
+		return synthCell{name, map[string][]float64{"ns/op": scaled(100, spread)}}
+	}
+	withTasks := func(name string) synthCell {
+		return synthCell{name, map[string][]float64{"ns/op": scaled(100, spread), "tasks/s": scaled(1e7, spread)}}
+	}
+	oldPath := writeBench(t, "old.txt", nil, nil, []synthCell{cell("A/strategy=x-2"), cell("Gone/strategy=x-2"), withTasks("B/strategy=x-2")})
+	newText := "goos: linux\ngoarch: amd64\ncpu: AMD EPYC\ncpu-features: avx2,avx512f\ngomaxprocs: 2\ngoexperiment: simd\n"
+	for _, v := range scaled(100, interleaved) {
+		newText += fmt.Sprintf("BenchmarkB/strategy=x-2\t1\t%g ns/op\nBenchmarkNew/strategy=x-2\t1\t%g ns/op\n", v, v)
+	}
+	newText += "--- FAIL: BenchmarkA/strategy=x-2\n    digest mismatch\n"
+	old, _ := Read(oldPath)
+	new, err := Decode(strings.NewReader(newText), "new.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Compare(old, new, CompareOptions{AllUnits: true, Threshold: DefaultThreshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := d.Regressions()
+	if len(regs) != 1 || regs[0].Name != "A/strategy=x-2" || regs[0].Verdict != Failed {
+		t.Errorf("regressions %+v, want A failed in new", regs)
+	}
+	if !slices.Equal(d.OnlyOld, []string{"Gone/strategy=x-2"}) || !slices.Equal(d.OnlyNew, []string{"New/strategy=x-2"}) {
+		t.Errorf("only old %q, only new %q", d.OnlyOld, d.OnlyNew)
+	}
+	if len(d.Unmeasured) != 1 || d.Unmeasured[0] != (Unmeasured{Unit: "tasks/s", Side: "new", Cells: 1}) {
+		t.Errorf("unmeasured %+v, want tasks/s missing from new for one cell", d.Unmeasured)
+	}
+	for _, f := range []Format{Text, Markdown, CSV, JSON} {
+		var b bytes.Buffer
+		if err := WriteDiff(&b, d, f); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Gone/strategy=x-2", "New/strategy=x-2", "tasks/s", "A/strategy=x-2"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%v output lacks %q:\n%s", f, want, b.String())
+			}
+		}
+	}
+}
+
+// Calibrate says what the gate can detect at the pair's noise: the
+// minimal detectable effect at the rounds it has, the rounds for 5 %.
+func TestCalibrateDetectable(t *testing.T) {
+	t.Parallel()
+	oc, nc := spreadCells(4, 0)
+	old, _ := Read(writeBench(t, "old.txt", nil, nil, oc))
+	new, _ := Read(writeBench(t, "new.txt", nil, nil, nc))
+	d, err := Compare(old, new, CompareOptions{Threshold: DefaultThreshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := Calibrate(d)
+	if cal.Level != 0.05/4 {
+		t.Errorf("level %v, want α/4", cal.Level)
+	}
+	c := cal.Cells[0]
+	cv := robustCV(c0(oc))
+	if want := minDetectableEffect(8, 8, cv, 0.05/4); math.Abs(c.MinDetectable-want) > 1e-12 || c.MinDetectable <= 0 {
+		t.Errorf("MinDetectable %v, want %v", c.MinDetectable, want)
+	}
+	if c.RoundsFor5 != roundsToDetect(0.05, cv, 0.05/4) || c.RoundsFor5 < 4 {
+		t.Errorf("RoundsFor5 %d", c.RoundsFor5)
+	}
+	for _, f := range []Format{Text, CSV, JSON} {
+		var b bytes.Buffer
+		if err := WriteCalibration(&b, cal, f); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{percent(c.MinDetectable), strconv.Itoa(c.RoundsFor5)} {
+			if f != Text {
+				want = strconv.FormatFloat(c.MinDetectable, 'g', -1, 64)
+			}
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%v calibration lacks %q:\n%s", f, want, b.String())
+			}
+		}
+	}
+}
+
+// c0 returns the ns/op rounds of the first synthetic cell, in seconds.
+func c0(cells []synthCell) []float64 {
+	return scaled(1e-9, cells[0].values["ns/op"])
+}
+
+// The simulation slows each side of an A/A pair in turn and counts what
+// the gate flags: the same figures every time, every cell for a
+// slowdown far above the noise, none for one below the threshold, and no
+// false regression in the pair itself.
+func TestSimulate(t *testing.T) {
+	t.Parallel()
+	var oc, nc []synthCell
+	for i := range 5 {
+		name := fmt.Sprintf("Hash/size=%d/strategy=pool-2", i)
+		oc = append(oc, synthCell{name, map[string][]float64{"ns/op": scaled(100, spread), "tasks/s": scaled(1e7, spread)}})
+		nc = append(nc, synthCell{name, map[string][]float64{"ns/op": scaled(100, interleaved), "tasks/s": scaled(1e7, interleaved)}})
+	}
+	a, _ := Read(writeBench(t, "a.txt", nil, nil, oc))
+	b, _ := Read(writeBench(t, "b.txt", nil, nil, nc))
+	opts := CompareOptions{OldLabel: "a", NewLabel: "b", Threshold: DefaultThreshold, Units: []string{"sec/op", "tasks/s"}}
+	sim, err := Simulate(a, b, []float64{0.02, 0.2}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sim.Cells != 10 || sim.FalseRegressions != 0 {
+		t.Errorf("%d cells judged, %d false regressions; want 10 and 0", sim.Cells, sim.FalseRegressions)
+	}
+	if got := sim.Trials[1]; got.Judged != 20 || got.Flagged != 20 || got.Power() != 1 {
+		t.Errorf("20%% slowdown: %+v, want all 20 flagged (sec/op and tasks/s, both ways)", got)
+	}
+	if got := sim.Trials[0]; got.Flagged != 0 || got.Significant == 0 {
+		t.Errorf("2%% slowdown: %+v, want some significant but none beyond the 5%% threshold", got)
+	}
+	again, _ := Simulate(a, b, []float64{0.02, 0.2}, opts)
+	if fmt.Sprint(again) != fmt.Sprint(sim) {
+		t.Errorf("not deterministic:\n%+v\n%+v", sim, again)
+	}
+	// The sets themselves are untouched.
+	if v := b.Rounds(b.Results[0]).Of(TimeUnit)[0]; v != 100*interleaved[0]*1e-9 {
+		t.Errorf("b's first round changed to %v", v)
+	}
+	var out bytes.Buffer
+	if err := WriteSimulation(&out, sim, Text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"│      20% │ 20 of 20 │  100% │", "0 false regressions of 20 cells judged"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("simulation output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -14,17 +14,13 @@ import (
 )
 
 // ParseDiffFormat returns the Format named by compare's --format flag:
-// text, ascii, markdown (or md), csv or json.
-func ParseDiffFormat(name string) (Format, error) {
-	if f, ok := parseFormat(name); ok {
-		return f, nil
-	}
-	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown, csv or json)", name)
-}
+// text, ascii, markdown (or md), csv or json, as ParseFormat.
+func ParseDiffFormat(name string) (Format, error) { return ParseFormat(name) }
 
 // WriteDiff writes d in format f: per unit a table with a row per cell
-// (old and new median ± CI, the change, the p-value after correction,
-// the verdict), then the regressions, improvements and cells that only
+// (old and new median ± CI, marked "!" where that side's rounds vary more
+// than d.MaxCV, the change, the p-value after correction, the verdict),
+// then the regressions, improvements, and the cells and units that only
 // one side measured.
 func WriteDiff(w io.Writer, d *Diff, f Format) error {
 	switch f {
@@ -55,8 +51,15 @@ func WriteDiff(w io.Writer, d *Diff, f Format) error {
 		aligns := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}
 		var body [][]string
 		var notes footnotes
+		unstable := false
 		for _, c := range cells {
 			oldText, newText := c.valueTexts()
+			if c.Old != nil && c.OldFailure == nil && cv(c.Old.Values) > d.MaxCV {
+				oldText, unstable = oldText+" "+unstableMark, true
+			}
+			if c.New != nil && c.NewFailure == nil && cv(c.New.Values) > d.MaxCV {
+				newText, unstable = newText+" "+unstableMark, true
+			}
 			warnings := append(append([]error{}, c.OldSummary.Warnings...), c.NewSummary.Warnings...)
 			warnings = append(warnings, c.Test.Warnings...)
 			body = append(body, []string{c.Name + notes.mark(warnings), oldText, newText,
@@ -67,6 +70,10 @@ func WriteDiff(w io.Writer, d *Diff, f Format) error {
 		}
 		for i, n := range notes.list {
 			p.line(p.bullet() + superscript(i+1) + " " + n)
+		}
+		if unstable {
+			p.line(fmt.Sprintf("%s%s unstable: that side's rounds vary by more than %s (CV): the comparison is less certain",
+				p.bullet(), unstableMark, shortPercent(d.MaxCV)))
 		}
 	}
 	regs, imps := d.Regressions(), d.Improvements()
@@ -85,11 +92,20 @@ func WriteDiff(w io.Writer, d *Diff, f Format) error {
 			p.line(p.bullet() + c.Summary(d))
 		}
 	}
-	for _, name := range d.OnlyOld {
-		p.line(p.bullet() + "only in " + d.Old + ": " + name)
+	if len(d.OnlyOld) > 0 {
+		p.line(p.heading(fmt.Sprintf("%s missing from %s (not judged)", plural(len(d.OnlyOld), "cell"), d.New)))
+		for _, name := range d.OnlyOld {
+			p.line(p.bullet() + "only in " + d.Old + ": " + name)
+		}
 	}
-	for _, name := range d.OnlyNew {
-		p.line(p.bullet() + "only in " + d.New + ": " + name)
+	if len(d.OnlyNew) > 0 {
+		p.line(p.heading(fmt.Sprintf("%s new in %s (not judged)", plural(len(d.OnlyNew), "cell"), d.New)))
+		for _, name := range d.OnlyNew {
+			p.line(p.bullet() + "only in " + d.New + ": " + name)
+		}
+	}
+	for _, u := range d.Unmeasured {
+		p.line(fmt.Sprintf("%s%s: not measured in %s for %s (not judged)", p.bullet(), u.Unit, u.Side, plural(u.Cells, "cell")))
 	}
 	if p.err != nil {
 		return fmt.Errorf("results: write comparison: %w", p.err)
@@ -97,12 +113,12 @@ func WriteDiff(w io.Writer, d *Diff, f Format) error {
 	return nil
 }
 
-// ruleText describes the gate, such as "regression: p ≤ 0.05 (Holm, 12
-// cells) and worse by > 5%".
+// ruleText describes the gate, such as "regression: p ≤ 0.05
+// (Benjamini–Hochberg over 12 cells) and worse by > 5%".
 func (d *Diff) ruleText() string {
-	corr := "no correction"
-	if d.Correction == Holm {
-		corr = fmt.Sprintf("Holm over %d", len(d.judged()))
+	corr := d.Correction.title()
+	if d.Correction != NoCorrection {
+		corr += fmt.Sprintf(" over %d", len(d.judged()))
 	}
 	return fmt.Sprintf("regression: p ≤ %v (%s) and worse by > %s", d.Alpha, corr, shortPercent(d.Threshold))
 }
@@ -221,6 +237,23 @@ func writeDiffCSV(w io.Writer, d *Diff) error {
 		}
 		out.Write(append(rec, c.Verdict.String()))
 	}
+	// Cells that one side lacks get a record too, never silence: no
+	// figures, and a verdict that says which side has them.
+	for _, side := range []struct {
+		names   []string
+		verdict string
+	}{{d.OnlyOld, "only in " + d.Old}, {d.OnlyNew, "only in " + d.New}} {
+		for _, name := range side.names {
+			rec := make([]string, len(diffCSVHeader))
+			rec[2], rec[len(rec)-1] = name, side.verdict
+			out.Write(rec)
+		}
+	}
+	for _, u := range d.Unmeasured {
+		rec := make([]string, len(diffCSVHeader))
+		rec[0], rec[2], rec[len(rec)-1] = u.Unit, plural(u.Cells, "cell"), "not measured in "+u.Side
+		out.Write(rec)
+	}
 	out.Flush()
 	if err := out.Error(); err != nil {
 		return fmt.Errorf("results: write comparison csv: %w", err)
@@ -237,16 +270,17 @@ func sampleLen(s *benchmath.Sample) int {
 
 // jsonDiff is the JSON form of a Diff.
 type jsonDiff struct {
-	Old         string     `json:"old"`
-	New         string     `json:"new"`
-	Threshold   float64    `json:"threshold"`
-	Correction  string     `json:"correction"`
-	Alpha       float64    `json:"alpha"`
-	Regressions int        `json:"regressions"`
-	Cells       []jsonCell `json:"cells"`
-	OnlyOld     []string   `json:"only_old,omitempty"`
-	OnlyNew     []string   `json:"only_new,omitempty"`
-	Mismatches  []Mismatch `json:"mismatches,omitempty"`
+	Old         string       `json:"old"`
+	New         string       `json:"new"`
+	Threshold   float64      `json:"threshold"`
+	Correction  string       `json:"correction"`
+	Alpha       float64      `json:"alpha"`
+	Regressions int          `json:"regressions"`
+	Cells       []jsonCell   `json:"cells"`
+	OnlyOld     []string     `json:"only_old,omitempty"`
+	OnlyNew     []string     `json:"only_new,omitempty"`
+	Unmeasured  []Unmeasured `json:"unmeasured,omitempty"`
+	Mismatches  []Mismatch   `json:"mismatches,omitempty"`
 }
 
 type jsonCell struct {
@@ -271,7 +305,7 @@ type jsonSum struct {
 func writeDiffJSON(w io.Writer, d *Diff) error {
 	out := jsonDiff{Old: d.Old, New: d.New, Threshold: d.Threshold, Correction: d.Correction.String(),
 		Alpha: d.Alpha, Regressions: len(d.Regressions()), OnlyOld: d.OnlyOld, OnlyNew: d.OnlyNew,
-		Mismatches: d.Mismatches}
+		Unmeasured: d.Unmeasured, Mismatches: d.Mismatches}
 	finite := func(x float64) float64 {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return 0 // JSON has no infinities; the verdict still tells.

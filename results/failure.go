@@ -1,9 +1,7 @@
 package results
 
 import (
-	"bufio"
 	"bytes"
-	"regexp"
 	"strings"
 )
 
@@ -11,47 +9,45 @@ import (
 // after it, print for a failed benchmark.
 const failPrefix = "--- FAIL: "
 
-// elapsed matches the " (0.01s)" that go test -v appends to FAIL lines.
-var elapsed = regexp.MustCompile(` \([0-9.]+s\)$`)
+// A failureParser finds the "--- FAIL: <name>" records of a benchmark
+// file, line by line. The indented lines that follow a FAIL line are its
+// reason; benchfmt skips all of these lines, so they are read here.
+type failureParser struct {
+	file    string
+	list    []Failure
+	current *Failure
+	reason  []string
+}
 
-// parseFailures finds the "--- FAIL: <name>" records in data. The
-// indented lines that follow a FAIL line are its reason; benchfmt skips
-// all of these lines, so they are read here.
-func parseFailures(data []byte, file string) []Failure {
-	var failures []Failure
-	var current *Failure
-	var reason []string
-	flush := func() {
-		if current != nil {
-			current.Reason = strings.Join(reason, "\n")
-			failures = append(failures, *current)
-			current, reason = nil, nil
+// line reads line number n, without its newline.
+func (p *failureParser) line(n int, text []byte) {
+	if p.current != nil && len(text) > 0 && (text[0] == ' ' || text[0] == '\t') {
+		if r := bytes.TrimSpace(text); len(r) > 0 {
+			p.reason = append(p.reason, string(r))
 		}
+		return
 	}
+	p.flush()
+	rest, ok := bytes.CutPrefix(text, []byte(failPrefix))
+	if !ok {
+		return
+	}
+	// The name is the first field: go test -v appends " (0.01s)".
+	fields := strings.Fields(string(rest))
+	if len(fields) == 0 {
+		return
+	}
+	// Tests fail too in go test output; only benchmarks are cells.
+	if name, ok := strings.CutPrefix(fields[0], "Benchmark"); ok && name != "" {
+		p.current = &Failure{Name: name, File: p.file, Line: n}
+	}
+}
 
-	s := bufio.NewScanner(bytes.NewReader(data))
-	// benchfmt gives up on longer lines, and reports it; match its limit
-	// rather than fail here first.
-	s.Buffer(nil, bufio.MaxScanTokenSize)
-	line := 0
-	for s.Scan() {
-		line++
-		text := s.Text()
-		if current != nil && (strings.HasPrefix(text, " ") || strings.HasPrefix(text, "\t")) {
-			if r := strings.TrimSpace(text); r != "" {
-				reason = append(reason, r)
-			}
-			continue
-		}
-		flush()
-		if name, ok := strings.CutPrefix(text, failPrefix); ok {
-			name = elapsed.ReplaceAllString(strings.TrimSpace(name), "")
-			// Tests fail too in go test output; only benchmarks are cells.
-			if name, ok := strings.CutPrefix(name, "Benchmark"); ok && name != "" {
-				current = &Failure{Name: name, File: file, Line: line}
-			}
-		}
+// flush files the record being read, if any.
+func (p *failureParser) flush() {
+	if p.current != nil {
+		p.current.Reason = strings.Join(p.reason, "\n")
+		p.list = append(p.list, *p.current)
+		p.current, p.reason = nil, nil
 	}
-	flush()
-	return failures
 }

@@ -21,8 +21,9 @@ const (
 	// CSV writes one record per cell, with every figure unscaled, for
 	// spreadsheets and scripts.
 	CSV
-	// JSON writes a comparison as one JSON document, for scripts. Only
-	// WriteDiff and WriteCalibration accept it; WriteTables refuses it.
+	// JSON writes one JSON document, for scripts: per-cell results
+	// (WriteJSON, schema in docs/json.md) or a comparison (WriteDiff,
+	// WriteCalibration).
 	JSON
 )
 
@@ -36,13 +37,13 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// ParseFormat returns the table Format named by a --format flag: text,
-// ascii, markdown (or md) or csv. ParseDiffFormat accepts json too.
+// ParseFormat returns the Format named by a --format flag: text, ascii,
+// markdown (or md), csv or json.
 func ParseFormat(name string) (Format, error) {
-	if f, ok := parseFormat(name); ok && f.forTables() {
+	if f, ok := parseFormat(name); ok {
 		return f, nil
 	}
-	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown or csv)", name)
+	return 0, fmt.Errorf("results: unknown format %q (want text, ascii, markdown, csv or json)", name)
 }
 
 func parseFormat(name string) (Format, bool) {
@@ -57,16 +58,14 @@ func parseFormat(name string) (Format, bool) {
 	return 0, false
 }
 
-// forTables reports whether WriteTables can write f.
-func (f Format) forTables() bool { return f >= Text && f <= CSV }
-
 // The texts of a table's cells, as benchstat prints them.
 
 // failedText stands in a failed cell's value.
 const failedText = "FAILED"
 
 // rowScaler returns one scaler for the values of row r, so that they
-// line up with the same prefix, as benchstat does.
+// line up with the same prefix, as benchstat does: the scale of a column
+// in a table with the strategies as rows.
 func (t *Table) rowScaler(r int) benchunit.Scaler {
 	var centers []float64
 	for _, c := range t.Cells[r] {
@@ -77,11 +76,27 @@ func (t *Table) rowScaler(r int) benchunit.Scaler {
 	return benchunit.CommonScale(centers, benchunit.ClassOf(t.Unit))
 }
 
+// colScaler returns one scaler for the values of strategy column col and
+// its geomean, so that a column never mixes "3234.3n" with "4.211µ".
+func (t *Table) colScaler(col int) benchunit.Scaler {
+	var centers []float64
+	for _, row := range t.Cells {
+		if c := row[col]; c != nil && !c.Failed() {
+			centers = append(centers, c.Summary.Center)
+		}
+	}
+	if len(t.Rows) > 1 && col < len(t.Geomean) && t.Geomean[col].HasCenter {
+		centers = append(centers, t.Geomean[col].Center)
+	}
+	return benchunit.CommonScale(centers, benchunit.ClassOf(t.Unit))
+}
+
 // ValueText is the text of the cell at row, col as the tables show it:
-// the median with its interval, such as "155.0µ ± 2%", scaled like the
-// rest of its row; "FAILED" for a failed cell, "" for none.
+// the median with its interval, such as "155.0µ ± 2%", in the scale of
+// its whole column (one unit prefix per column); "FAILED" for a failed
+// cell, "" for none. Marks gives the marks that follow it.
 func (t *Table) ValueText(row, col int) string {
-	return valueText(t.Cells[row][col], t.rowScaler(row))
+	return valueText(t.Cells[row][col], t.colScaler(col))
 }
 
 // ComparisonText is benchstat's comparison of the cell at row, col with
@@ -150,13 +165,13 @@ func (t *Table) compactComparisonText(c *Cell) string {
 	return speedupText(s)
 }
 
-// geomeanText formats column col of the geomean row.
-func (t *Table) geomeanText(col int) string {
+// geomeanText formats column col of the geomean row in the given scale.
+func (t *Table) geomeanText(col int, scaler benchunit.Scaler) string {
 	s := t.Geomean[col]
 	if !s.HasCenter {
 		return ""
 	}
-	return benchunit.Scale(s.Center, benchunit.ClassOf(t.Unit))
+	return scaler.Format(s.Center)
 }
 
 // geomeanComparisonText formats the geomean ratio of column col to the

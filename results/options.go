@@ -1,6 +1,10 @@
 package results
 
-import "golang.org/x/perf/benchmath"
+import (
+	"math"
+
+	"golang.org/x/perf/benchmath"
+)
 
 // Options control which tables are built and how they are written. The
 // zero Options give benchstat's statistics (95% confidence, α = 0.05)
@@ -35,8 +39,56 @@ type Options struct {
 	// unambiguous (a legend before the tables gives the full labels), and
 	// each comparison is the speedup alone, marked "~" where the
 	// difference may be noise (benchstat's delta, p-value and sample
-	// counts are left out). Markdown and CSV ignore it.
+	// counts are left out). A compact table wider than Width puts the
+	// strategies in rows, and one still too wide is split. Markdown and
+	// CSV ignore it.
 	Compact bool
+
+	// Width is the number of columns that compact text fits, tables and
+	// lines alike. Zero means DefaultWidth.
+	Width int
+
+	// Summary makes WriteTables write the short form: the verdict lines
+	// and one table per workload on its headline unit (TimeUnit), then
+	// the bandwidth table and the failures; Units and AllUnits are
+	// ignored. The zero Options write every selected unit.
+	Summary bool
+
+	// MaxCV is the coefficient of variation (standard deviation over
+	// mean) of a cell's rounds of TimeUnit above which the tables mark
+	// the cell unstable ("!") and UnstableCells lists it. Zero means
+	// DefaultMaxCV; a negative MaxCV marks nothing.
+	MaxCV float64
+}
+
+// DefaultMaxCV is the noise above which a cell is marked unstable: 5 %,
+// twice what DESIGN.md's target allows (the 1-2.5 % of a steady 100 ms
+// loop on the 2-core VM), so that a mark points at a cell noisier than
+// the machine itself.
+const DefaultMaxCV = 0.05
+
+// DefaultWidth is the terminal width that compact output fits.
+const DefaultWidth = 120
+
+func (o Options) maxCV() float64 { return maxCV(o.MaxCV) }
+
+// maxCV returns the instability limit c: DefaultMaxCV for zero, +Inf
+// (nothing unstable) when negative.
+func maxCV(c float64) float64 {
+	switch {
+	case c == 0:
+		return DefaultMaxCV
+	case c < 0:
+		return math.Inf(1)
+	}
+	return c
+}
+
+func (o Options) width() int {
+	if o.Width <= 0 {
+		return DefaultWidth
+	}
+	return o.Width
 }
 
 // DefaultBaseline is the strategy that others are compared against.

@@ -35,6 +35,13 @@ type Table struct {
 
 	// Confidence is the confidence level of every Summary's interval.
 	Confidence float64
+
+	// MaxCV is the noise limit above which a cell is Unstable (see
+	// Options.MaxCV); +Inf when marking is off.
+	MaxCV float64
+
+	// rounds holds each cell's values in round order, like Cells.
+	rounds [][]*cellValues
 }
 
 // A Cell summarizes the rounds of one strategy on one row.
@@ -63,6 +70,20 @@ type Cell struct {
 	// Warnings explain figures that could not be computed or may mislead,
 	// such as too few samples for a confidence interval.
 	Warnings []error
+
+	// CV is the coefficient of variation of the cell's rounds of
+	// TimeUnit (sample standard deviation over mean), whatever the
+	// table's unit: every figure of a cell comes from the same rounds.
+	// Zero when unknown (fewer than two rounds, or no TimeUnit).
+	CV float64
+
+	// Unstable reports whether CV is above the table's MaxCV.
+	Unstable bool
+
+	// MaxErrors is the largest errors/op (ErrorsUnit) of any of the
+	// cell's rounds: above zero, some tasks failed, and the cell never
+	// wins (see Winners and Set.Verdicts).
+	MaxErrors float64
 }
 
 // Failed reports whether the harness reported the cell as failed.

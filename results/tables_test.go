@@ -93,6 +93,8 @@ func TestBetter(t *testing.T) {
 		{"p99-sec/op", LowerIsBetter},
 		{"%bound", HigherIsBetter},
 		{"errors/op", LowerIsBetter},
+		{"faults/op", LowerIsBetter},
+		{"ctxsw/op", LowerIsBetter},
 		{"allocs/op", LowerIsBetter},
 		{"peak-goroutines", Neutral},
 	}
@@ -242,8 +244,11 @@ func TestParseFormat(t *testing.T) {
 	if _, err := ParseFormat("html"); err == nil {
 		t.Error("ParseFormat(html) succeeded")
 	}
-	if _, err := ParseFormat("json"); err == nil || !strings.Contains(err.Error(), "want text, ascii, markdown or csv") {
-		t.Errorf("ParseFormat(json): %v, want an error naming the table formats", err)
+	if got, err := ParseFormat("json"); got != JSON || err != nil {
+		t.Errorf("ParseFormat(json) = %v, %v: report --format json needs it", got, err)
+	}
+	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "want text, ascii, markdown, csv or json") {
+		t.Errorf("ParseFormat(yaml): %v, want an error naming the formats", err)
 	}
 	for _, f := range []Format{Text, ASCII, Markdown, CSV, JSON} {
 		if got, err := ParseDiffFormat(f.String()); got != f || err != nil {
@@ -253,8 +258,10 @@ func TestParseFormat(t *testing.T) {
 }
 
 // JSON was declared as CSV + 1 outside formatNames: JSON.String() printed
-// "Format(4)", and WriteTables wrote text tables when asked for JSON.
-func TestWriteTablesRefusesJSON(t *testing.T) {
+// "Format(4)", and WriteTables wrote text tables when asked for JSON. Now
+// WriteTables writes JSON as WriteJSON does, and refuses what it cannot
+// write, writing nothing.
+func TestWriteTablesFormats(t *testing.T) {
 	t.Parallel()
 	if got := JSON.String(); got != "json" {
 		t.Errorf("JSON.String() = %q, want json", got)
@@ -264,15 +271,23 @@ func TestWriteTablesRefusesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []Format{JSON, Format(42)} {
-		var out bytes.Buffer
-		err := WriteTables(&out, set, Options{Format: f})
-		if err == nil || !strings.Contains(err.Error(), "cannot be written as "+f.String()) {
-			t.Errorf("WriteTables(%v): error %v, want one that says it cannot write %v", f, err, f)
-		}
-		if out.Len() > 0 {
-			t.Errorf("WriteTables(%v) wrote:\n%s", f, out.String())
-		}
+	var out, direct bytes.Buffer
+	if err := WriteTables(&out, set, Options{Format: JSON}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&direct, set, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != direct.String() || !strings.Contains(out.String(), `"schema": "concbench.results"`) {
+		t.Errorf("WriteTables(json) wrote:\n%s\nWriteJSON:\n%s", out.String(), direct.String())
+	}
+	out.Reset()
+	err = WriteTables(&out, set, Options{Format: Format(42)})
+	if err == nil || !strings.Contains(err.Error(), "cannot be written as Format(42)") {
+		t.Errorf("WriteTables(Format(42)): error %v, want one that says it cannot write it", err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("WriteTables(Format(42)) wrote:\n%s", out.String())
 	}
 }
 

@@ -7,13 +7,26 @@ import (
 	"golang.org/x/perf/benchunit"
 )
 
+// Units of concbench's that the verdicts and marks of the tables read.
+const (
+	// TimeUnit is the time per task: the headline figure, and the one
+	// whose noise marks a cell unstable.
+	TimeUnit = "sec/op"
+	// P99Unit is the 99th percentile of the tasks' latency, which the
+	// verdicts weigh against throughput.
+	P99Unit = "p99-sec/op"
+	// ErrorsUnit is the fraction of a round's tasks that failed; a cell
+	// with any is never named a winner.
+	ErrorsUnit = "errors/op"
+)
+
 // DefaultUnits returns the units that tables show unless Options asks for
 // others, in the order they are shown: the headline numbers first, then
 // the costs. A fresh slice each call, so callers may change it.
 func DefaultUnits() []string {
 	return []string{
 		"sec/op", "tasks/s", "p99-sec/op", "cpu-sec/op", "%bound",
-		"errors/op", "B/op", "allocs/op",
+		"errors/op", "B/op", "allocs/op", "faults/op", "ctxsw/op",
 	}
 }
 
@@ -45,8 +58,9 @@ func (d Direction) String() string {
 // better=higher" (or better=lower) line in the input decides; the key is
 // matched without regard to case, since benchfmt itself only knows the
 // lower-case "better". Without one, Better knows concbench's own units:
-// time, bytes, allocations and errors per op are better lower; rates
-// (anything per second) and %bound are better higher.
+// time, bytes, allocations, errors, page faults and context switches per
+// op are better lower; rates (anything per second) and %bound are better
+// higher.
 func (s *Set) Better(unit string) Direction {
 	for key, meta := range s.Units {
 		if key.Unit == unit && strings.EqualFold(key.Key, "better") {
@@ -66,7 +80,8 @@ func knownDirection(unit string) Direction {
 	case unit == "%bound", strings.HasSuffix(unit, "/s"):
 		return HigherIsBetter
 	case strings.HasSuffix(unit, "sec/op"), strings.HasSuffix(unit, "ns/op"),
-		unit == "B/op", unit == "allocs/op", unit == "errors/op":
+		unit == "B/op", unit == "allocs/op", unit == "errors/op",
+		unit == "faults/op", unit == "ctxsw/op":
 		return LowerIsBetter
 	}
 	return Neutral

@@ -6,22 +6,27 @@
 # so that drift of the machine (thermal, other jobs) hits both sides alike,
 # then gates with `concbench compare` (exit 0 no regression, 1 regression,
 # 2 error). BASE=HEAD is an A/A run: the same code twice, which must show no
-# regression; it also prints the measured noise per cell and the smallest
-# threshold that held (`concbench compare --calibrate`).
+# regression; it also prints the measured noise per cell, the smallest
+# threshold that held and what the gate can detect at that noise
+# (`concbench compare --calibrate`), and the gate's power against uniform
+# slowdowns of 2, 5, 10 and 20 % applied to either side
+# (`concbench compare --simulate-slowdown`).
 #
 # Environment:
 #   MATRIX         run flags for both sides (default: a quick CPU matrix)
-#   ROUNDS         rounds per side (default 8: with Holm's correction the
-#                  Mann-Whitney test needs 7 rounds a side for up to 85 cells,
-#                  8 for up to 321; compare says so if there are too few)
+#   ROUNDS         rounds per side (default 8: the Mann-Whitney test can
+#                  then flag a change in one cell alone among up to 321
+#                  cells (its smallest p, 1.6e-4, is at most 0.05/321), and
+#                  a change across many cells among more; compare says so
+#                  if there are too few)
 #   COMPARE_FLAGS  extra flags for concbench compare (--threshold 10% ...)
 #   OUT            folder for the results (default out/compare; emptied first)
 #   GO             the go command (default go)
 #
 # Results in $OUT: base.txt, head.txt (all rounds of each side, benchfmt),
 # base/ and head/ (the run folders, with profiles), compare.txt, compare.md,
-# compare.csv, calibrate.txt for BASE=HEAD, and exit-code (compare's exit
-# status, since make reports any failure as 2).
+# compare.csv, calibrate.txt and simulate.txt for BASE=HEAD, and exit-code
+# (compare's exit status, since make reports any failure as 2).
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then
@@ -90,6 +95,8 @@ if [ "$base_rev" = "$head_rev" ]; then
 		echo "bench-compare: note: the working tree has uncommitted changes, so this is not a pure A/A run" >&2
 	fi
 	"${cmp[@]}" "${extra[@]}" --calibrate "base=$OUT/base.txt" "head=$OUT/head.txt" | tee "$OUT/calibrate.txt" || true
+	"${cmp[@]}" "${extra[@]}" --simulate-slowdown 2%,5%,10%,20% "base=$OUT/base.txt" "head=$OUT/head.txt" |
+		tee "$OUT/simulate.txt" || true
 fi
 rc=0
 "${cmp[@]}" "${extra[@]}" "base=$OUT/base.txt" "head=$OUT/head.txt" | tee "$OUT/compare.txt" || rc=${PIPESTATUS[0]}

@@ -21,24 +21,41 @@ labels a side, as benchstat does (base=out/a head=out/b).
 
 The statistics are benchstat's: median ± 95% confidence interval and the
 Mann-Whitney U test of OLD against NEW, at α = 0.05. A cell regressed when
-the change is significant after Holm's correction for the number of cells
+the change is significant after the correction for the number of cells
 compared and worse than --threshold in the unit's bad direction (slower for
-sec/op, fewer for tasks/s). Improvements are reported and never fail.
+sec/op, fewer for tasks/s). The default correction, Benjamini–Hochberg (bh),
+bounds the expected share of false regressions among the flagged cells at α,
+so a change that shows in many cells is caught however large the matrix;
+holm bounds the chance of any false regression at α, and loses power as the
+matrix grows. A cell that fails in NEW (and not in OLD) is a regression too.
+Cells and units that only one side measured are listed, never judged.
+Improvements are reported and never fail. Values marked ! come from rounds
+whose CV exceeds --max-cv.
 
 --calibrate reads OLD and NEW as an A/A pair (the same code twice): it reports
-each cell's noise (CV = stddev/mean of the rounds) and the largest change
-noise produced, the smallest --threshold that would have held.
+each cell's noise (CV = stddev/mean of the rounds), the largest change noise
+produced (the smallest --threshold that would have held), the smallest change
+the gate detects in each cell at this noise and these rounds, and the rounds
+it would take to detect 5%.
+
+--simulate-slowdown K[,K...] also reads OLD and NEW as an A/A pair: it slows
+one side by each K (every value of the gated units ×(1+K), rates ÷(1+K)), the
+other side and then the first, and reports the share of cells the gate flags
+(its power) next to the false regressions of the pair as it is. The result is
+deterministic: run it on A/A files from a quiet machine to choose a threshold.
 
 Exit codes: 0 no regression, 1 regressions (listed), 2 error: bad usage, a
-missing or malformed file, no common cells, too few rounds to judge, or runs
-from different machines (cpu, cpu-features, gomaxprocs, goexperiment, simd
-path) without --allow-mismatch.
+missing, empty or malformed file, no common cells, too few rounds to judge, or
+runs from different machines (cpu, cpu-features, gomaxprocs, goexperiment, simd
+path) without --allow-mismatch. --calibrate and --simulate-slowdown exit 0
+unless they cannot run.
 
 Examples:
   concbench compare out/20261123-131900 out/latest
   concbench compare --format markdown base=base.txt head=head.txt >> "$GITHUB_STEP_SUMMARY"
   concbench compare --units sec/op,p99-sec/op --threshold 10% old.txt new.txt
   concbench compare --calibrate a.txt b.txt
+  concbench compare --simulate-slowdown 2%,5%,10%,20% a.txt b.txt
 
 Flags:
 `
@@ -55,11 +72,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "text, ascii, markdown, csv or json")
 	threshold := fs.String("threshold", "5%", "smallest change in the bad direction that fails, as 5% or 0.05")
-	correction := fs.String("correction", "holm", "p-value correction across cells: holm or none")
+	correction := fs.String("correction", "bh", "p-value correction across cells: bh (Benjamini–Hochberg, false-discovery rate), holm or none")
 	units := fs.String("units", "sec/op", "comma-separated units that gate, or 'all'")
 	alpha := fs.Float64("alpha", 0.05, "significance level")
 	allowMismatch := fs.Bool("allow-mismatch", false, "compare runs from different machines anyway")
-	calibrate := fs.Bool("calibrate", false, "read OLD and NEW as an A/A pair: report noise per cell and the smallest threshold that held")
+	calibrate := fs.Bool("calibrate", false, "read OLD and NEW as an A/A pair: report noise per cell, the smallest threshold that held, and what the gate can detect")
+	simulate := fs.String("simulate-slowdown", "", "read OLD and NEW as an A/A pair and report the gate's power against these uniform slowdowns, such as 5% or 2%,5%,10%")
+	maxCV := fs.String("max-cv", "5%", "mark values whose rounds' CV exceeds this ('off': never)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, compareUsage)
 		fs.PrintDefaults()
@@ -104,15 +123,28 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if *alpha <= 0 || *alpha >= 1 {
 		return fail("--alpha must be between 0 and 1 (got %v)", *alpha)
 	}
+	if opts.MaxCV, err = parseMaxCV(*maxCV); err != nil {
+		return fail("--max-cv: %v", err)
+	}
+	var slowdowns []float64
+	if *simulate != "" {
+		if *calibrate {
+			return fail("--calibrate and --simulate-slowdown are two reports: ask for one at a time")
+		}
+		for _, k := range splitList(*simulate) {
+			v, err := parseThreshold(k)
+			if err != nil || v == 0 {
+				return fail("--simulate-slowdown: want positive slowdowns such as 5%% or 0.05 (got %s)", k)
+			}
+			slowdowns = append(slowdowns, v)
+		}
+	}
 	var sets [2]*results.Set
 	for i, arg := range positional {
 		label, path := compareArg(arg)
-		set, err := results.Read(path)
-		if err != nil {
-			return fail("%v", err)
-		}
-		if len(set.Results) == 0 && len(set.Failures) == 0 {
-			return fail("%s: no benchmark results", path)
+		set, code := readBench(stderr, "compare", path, exitCompareError)
+		if code != exitOK {
+			return code
 		}
 		sets[i] = set
 		if i == 0 {
@@ -123,6 +155,16 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	if opts.OldLabel == opts.NewLabel {
 		opts.OldLabel, opts.NewLabel = "old", "new"
+	}
+	if len(slowdowns) > 0 {
+		sim, err := results.Simulate(sets[0], sets[1], slowdowns, opts)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if err := results.WriteSimulation(stdout, sim, f); err != nil {
+			return fail("%v", err)
+		}
+		return exitOK
 	}
 	d, err := results.Compare(sets[0], sets[1], opts)
 	if err != nil {
@@ -136,6 +178,14 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := results.WriteDiff(stdout, d, f); err != nil {
 		return fail("%v", err)
+	}
+	// Cells that vanished from NEW never pass in silence, whatever
+	// --format sends to stdout.
+	if len(d.OnlyOld) > 0 {
+		fmt.Fprintf(stderr, "concbench compare: warning: %d cell(s) of %s missing from %s, not judged:\n", len(d.OnlyOld), d.Old, d.New)
+		for _, name := range d.OnlyOld {
+			fmt.Fprintf(stderr, "  %s\n", name)
+		}
 	}
 	if regs := d.Regressions(); len(regs) > 0 {
 		// The list goes to stderr too, so that it shows in CI logs

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/results"
@@ -14,18 +17,34 @@ import (
 
 const reportUsage = `Usage: concbench report [flags] [RUN]
 
-Prints the tables of a run: one per workload and unit, strategies as columns,
-median ± 95% confidence interval over the counted rounds, speedup against
-blocking ("~": not significant at α = 0.05), and a geomean row, computed like
-benchstat. Text tables are compact (strategy names without their parameters,
-speedups alone); --wide adds benchstat's full comparison. RUN is a run folder or a
-bench.txt file (default: out/latest). Failed cells show as FAILED and are
-listed with their reasons.
+Prints a summary of a run: per workload, the fastest strategy and the one with
+the best p99 (the trade-off in one line when they differ; a strategy with
+failed cells or task errors is never named), then one table per workload of
+time per task: median ± 95% confidence interval over the counted rounds,
+speedup against blocking ("~": not significant at α = 0.05), a geomean row,
+computed like benchstat. Then where the time went, in short, and a warning
+that names the unstable cells with the likely cause and the cure. --all prints
+every table (tasks/s, p99, CPU, the share of the bound, errors, allocations) and the full
+profile breakdown.
+
+Text tables fit 120 columns: strategies by name (a legend gives the full
+labels), speedups alone, strategies as rows when they are many; --wide prints
+benchstat's full form. Marks after a value: ! unstable (its rounds vary more
+than --max-cv), ✗ some tasks failed. Failed cells show as FAILED and are
+listed with their reasons. --format json writes every cell's results for
+scripts (schema: docs/json.md).
+
+RUN is a run folder or a bench.txt file (default: out/latest).
+
+Exit codes: 0 ok, 2 bad usage or unusable input (missing, empty, malformed or
+impossible values, with file:line), 3 the output could not be written.
 
 Examples:
   concbench report
-  concbench report --format markdown out/20261123-131900 > results.md
-  concbench report --units all out/latest/bench.txt
+  concbench report --all out/20261123-131900
+  concbench report --format markdown --all out/latest > results.md
+  concbench report --units all --wide out/latest/bench.txt
+  concbench report --format json > results.json
 
 Flags:
 `
@@ -33,9 +52,11 @@ Flags:
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "text, ascii, markdown or csv")
-	wide := fs.Bool("wide", false, "text and ascii tables in full: strategy labels with their parameters, and benchstat's delta, p-value and sample counts next to each speedup (markdown and csv are always full)")
-	units := fs.String("units", "", "comma-separated units to show, or 'all' (default: the main ones)")
+	format := fs.String("format", "text", "text, ascii, markdown, csv or json")
+	wide := fs.Bool("wide", false, "text and ascii tables in full: strategy labels with their parameters, and benchstat's delta, p-value and sample counts next to each speedup (markdown, csv and json are always full)")
+	all := fs.Bool("all", false, "every table of the default units, and the full profile breakdown, instead of the summary")
+	units := fs.String("units", "", "comma-separated units to tabulate, or 'all' (implies the tables of --all; default: the summary)")
+	maxCV := fs.String("max-cv", "5%", "noise limit: a cell whose rounds' CV (stddev/mean of sec/op) exceeds it is marked unstable ('off': never)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, reportUsage)
 		fs.PrintDefaults()
@@ -47,49 +68,146 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d)\n", fs.NArg())
 		return exitUsage
 	}
+	f, err := results.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: --format: %v\n", err)
+		return exitUsage
+	}
+	limit, err := parseMaxCV(*maxCV)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: --max-cv: %v\n", err)
+		return exitUsage
+	}
 	path := string(rundir.Latest(rundir.DefaultOut))
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
 	path = rundir.BenchOf(path)
-	if code := printReport(stdout, stderr, path, *format, splitList(*units), *wide); code != exitOK {
+	set, code := readBench(stderr, "report", path, exitUsage)
+	if code != exitOK {
 		return code
 	}
-	return printBreakdown(stdout, stderr, filepath.Dir(path))
-}
-
-// runUnits are the tables printed after a run: throughput per task and
-// tail latency. 'concbench report' shows the rest (CPU, allocations,
-// %bound, errors).
-var runUnits = []string{"sec/op", "p99-sec/op"}
-
-// printTables renders the tables of a finished run.
-func printTables(stdout, stderr io.Writer, path, format string, wide bool) int {
-	return printReport(stdout, stderr, path, format, runUnits, wide)
-}
-
-// printReport writes the tables of the bench file at path. Text tables
-// are compact unless wide (see results.Options.Compact).
-func printReport(stdout, stderr io.Writer, path, format string, units []string, wide bool) int {
-	set, err := results.Read(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "concbench report: %v\n", err)
-		return exitError
-	}
-	f, err := results.ParseFormat(format)
-	if err != nil {
-		fmt.Fprintf(stderr, "concbench report: --format: %v\n", err)
-		return exitUsage
-	}
-	opts := results.Options{Format: f, Units: units, Compact: !wide}
-	if len(units) == 1 && units[0] == "all" {
+	opts := results.Options{Format: f, Units: splitList(*units), Compact: !*wide, MaxCV: limit,
+		Summary: !*all && *units == ""}
+	if *units == "all" || (f == results.JSON && *units == "") {
 		opts.Units, opts.AllUnits = nil, true
 	}
+	return writeReport(stdout, stderr, set, filepath.Dir(path), opts)
+}
+
+// writeReport writes the report of set (from the run folder runDir) in
+// opts: the tables, then for text and Markdown where the time went (in
+// short for a summary, in full otherwise) and the unstable cells.
+func writeReport(stdout, stderr io.Writer, set *results.Set, runDir string, opts results.Options) int {
 	if err := results.WriteTables(stdout, set, opts); err != nil {
 		fmt.Fprintf(stderr, "concbench report: %v\n", err)
 		return exitError
 	}
+	if opts.Format == results.JSON || opts.Format == results.CSV {
+		return exitOK
+	}
+	if opts.Summary {
+		printBreakdownShort(stdout, stderr, set, runDir, opts)
+	} else if code := printBreakdown(stdout, stderr, runDir); code != exitOK {
+		return code
+	}
+	if err := results.WriteUnstable(stdout, set, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
 	return exitOK
+}
+
+// readBench reads the bench file at path for command cmd, printing what
+// Read tolerated (a torn last line) as warnings. A file that cannot be
+// read, is malformed or holds no benchmark results returns badInput, the
+// reason on stderr.
+func readBench(stderr io.Writer, cmd, path string, badInput int) (*results.Set, int) {
+	set, err := results.Read(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench %s: %v\n", cmd, err)
+		return nil, badInput
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintf(stderr, "concbench %s: warning: %s\n", cmd, w)
+	}
+	if len(set.Results) == 0 && len(set.Failures) == 0 {
+		fmt.Fprintf(stderr, "concbench %s: %s: no benchmark results (want Go benchmark format, as concbench run writes: lines such as \"BenchmarkNoop/strategy=blocking-2  20000  80 ns/op\")\n", cmd, path)
+		return nil, badInput
+	}
+	return set, exitOK
+}
+
+// printTables prints the summary of a finished run to stdout, as 'concbench
+// report' does without flags: the verdict lines and one table per workload,
+// fitted to the terminal unless wide, in format (text, ascii, markdown, csv
+// or json). A bench.txt that cannot be read is an error (exit 3): the run
+// wrote it.
+func printTables(stdout, stderr io.Writer, path, format string, wide bool) int {
+	set, code := readBench(stderr, "run", path, exitError)
+	if code != exitOK {
+		return code
+	}
+	f, err := results.ParseFormat(format)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench run: --format: %v\n", err)
+		return exitUsage
+	}
+	opts := results.Options{Format: f, Compact: !wide, Summary: true}
+	if f == results.JSON {
+		opts.Summary, opts.AllUnits = false, true
+	}
+	if err := results.WriteTables(stdout, set, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// printUnstable prints the warning that ends a run when some of its cells
+// are unstable (their rounds of sec/op vary by more than 5 %): each cell
+// with its CV and what showed the likely cause, then the causes and their
+// cures. It prints nothing for a steady run, and reports a bench.txt that
+// cannot be read as exit 3.
+func printUnstable(w, stderr io.Writer, path string, wide bool) int {
+	set, code := readBench(io.Discard, "run", path, exitError)
+	if code != exitOK {
+		return code
+	}
+	if err := results.WriteUnstable(w, set, results.Options{Compact: !wide}); err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// writeResultsJSON writes the per-cell results of the bench file at path
+// as JSON (results.WriteJSON, schema in docs/json.md), every unit.
+func writeResultsJSON(w, stderr io.Writer, path string) int {
+	set, code := readBench(stderr, "run", path, exitError)
+	if code != exitOK {
+		return code
+	}
+	if err := results.WriteJSON(w, set, results.Options{AllUnits: true}); err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// parseMaxCV reads --max-cv: "5%", "0.05", or "off".
+func parseMaxCV(s string) (float64, error) {
+	if strings.EqualFold(s, "off") {
+		return -1, nil
+	}
+	v, err := parseThreshold(s)
+	if err != nil {
+		return 0, err
+	}
+	if v == 0 {
+		return 0, fmt.Errorf("want a positive limit such as 5%% or 0.05, or off (got %s)", s)
+	}
+	return v, nil
 }
 
 // printBreakdown adds the where-the-time-went tables of the run's profiles,
@@ -104,4 +222,78 @@ func printBreakdown(stdout, stderr io.Writer, runDir string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// printBreakdownShort says where the time went for each workload's
+// fastest strategy (and the one with the best p99, when it differs): the
+// two largest shares of its CPU profile samples over the workload's rows.
+// It prints nothing for a run without profiles; a profile that cannot be
+// read is a warning, since the tables are already out.
+func printBreakdownShort(stdout, stderr io.Writer, set *results.Set, runDir string, opts results.Options) {
+	if _, err := os.Stat(rundir.Dir(runDir).Breakdown()); err != nil {
+		return
+	}
+	bs, err := profiles.LoadBreakdowns(runDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: warning: breakdown: %v\n", err)
+		return
+	}
+	var lines []string
+	for _, v := range set.Verdicts(opts) {
+		var strategies []string
+		if v.Fastest != nil {
+			strategies = append(strategies, v.Fastest.Strategy)
+		}
+		if v.TradeOff() {
+			strategies = append(strategies, v.BestP99.Strategy)
+		}
+		for _, s := range strategies {
+			if share := topShares(bs, v.Workload, s, 2); share != "" {
+				lines = append(lines, fmt.Sprintf("  %s · %s: %s", v.Workload, s, share))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(stdout, "\nWhere the time went (share of CPU profile samples; every cell: concbench report --all):")
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+}
+
+// topShares sums the CPU breakdowns of strategy's cells of workload and
+// names its n largest categories with their shares: "syscalls & netpoll
+// 55%, scheduler & sync 20%".
+func topShares(bs []*profiles.Breakdown, workload, strategy string, n int) string {
+	type share struct {
+		name    string
+		samples int64
+	}
+	var total int64
+	var shares []share
+	for _, b := range bs {
+		if b.Kind != profiles.CPU || !strings.EqualFold(b.Cell.Workload, workload) || b.Cell.Strategy != strategy {
+			continue
+		}
+		total += b.Total
+		for c, samples := range b.By {
+			if c >= len(shares) {
+				shares = append(shares, share{name: profiles.Category(c).String()})
+			}
+			shares[c].samples += samples
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	// Largest first; the categories' own order breaks ties.
+	slices.SortStableFunc(shares, func(a, b share) int { return cmp.Compare(b.samples, a.samples) })
+	var parts []string
+	for _, s := range shares[:min(n, len(shares))] {
+		if s.samples > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", s.name, 100*float64(s.samples)/float64(total)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -3,11 +3,10 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"html"
 	"io"
 	"os"
 	"path/filepath"
-	"time"
+	"strings"
 
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/rundir"
@@ -25,96 +24,133 @@ type Options struct {
 }
 
 // Write writes report.md and report.html into the run folder dir: the
-// tables, charts (tasks/s per strategy and workload, p50/p99 latency per
-// strategy, speedup against the baseline per workload, and for the mixed
-// workload the crossover of tasks/s over CPU burst per task), and links to
-// the cells' flame graphs that exist in dir. report.html is self
-// contained: inline CSS and SVG, nothing fetched. report.md shows the same
-// charts from dir's charts/*.svg.
+// verdicts (throughput winner, lowest p99, the trade-off between them),
+// the charts (an overview of speedups; per workload, throughput and
+// p50-p99 latency panels, the crossover over CPU per task for rows with a
+// cpu= key, latency over offered rate for rows with a rate= key), the
+// tables, failed and unstable cells, and links to the cells' flame graphs
+// that exist in dir. report.html is self contained: inline CSS and SVG,
+// nothing fetched. report.md shows the same charts from dir's
+// charts/*.svg.
 func Write(dir rundir.Dir, set *results.Set, opts Options) error {
 	title := opts.Title
 	if title == "" {
 		title = "concbench report"
 	}
-	charts, err := reportCharts(set, opts.Tables)
+	charts, err := buildCharts(set, opts.Tables)
 	if err != nil {
 		return err
 	}
-	flames := flameLinks(dir, set)
-
-	// report.md: the tables as results.WriteTables writes them, then charts.
-	var md bytes.Buffer
-	fmt.Fprintf(&md, "# %s\n\n", title)
-	tableOpts := opts.Tables
-	tableOpts.Format = results.Markdown
-	if err := results.WriteTables(&md, set, tableOpts); err != nil {
-		return err
+	r := &page{
+		title:    title,
+		set:      set,
+		opts:     opts.Tables,
+		charts:   charts,
+		tables:   set.Tables(opts.Tables),
+		verdicts: set.Verdicts(opts.Tables),
+		unstable: set.UnstableCells(opts.Tables),
+		flames:   flameLinks(dir, set),
 	}
+
+	// The charts as files, for report.md.
 	if err := os.MkdirAll(dir.ChartDir(), 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if len(charts) > 0 {
-		md.WriteString("\n## Charts\n\n")
-	}
-	for i, c := range charts {
+	for i, c := range charts.all() {
 		path := dir.Chart(fmt.Sprintf("%02d-%s.svg", i+1, fileStem(c.title)))
 		if err := writeFile(path, []byte(c.svg)); err != nil {
 			return err
 		}
-		fmt.Fprintf(&md, "![%s](%s)\n\n", c.title, link(dir, path))
+		r.chartFiles = append(r.chartFiles, link(dir, path))
 	}
-	if len(flames) > 0 {
+
+	md, err := r.markdown()
+	if err != nil {
+		return err
+	}
+	if err := writeFile(dir.ReportMarkdown(), md); err != nil {
+		return err
+	}
+	return writeFile(dir.ReportHTML(), r.html())
+}
+
+// A page is everything one report shows.
+type page struct {
+	title      string
+	set        *results.Set
+	opts       results.Options
+	charts     *chartSet
+	chartFiles []string // charts.all()'s files, relative to the run folder
+	tables     []*results.Table
+	verdicts   []results.WorkloadVerdict
+	unstable   []results.UnstableCell
+	flames     []flameLink
+}
+
+// short renders a strategy label as the charts do.
+func (r *page) short(label string) string { return r.charts.book.look(label).short }
+
+// markdown is report.md: the verdicts and tables as results.WriteTables
+// writes them, the unstable cells as results.WriteUnstable warns of them,
+// then the charts.
+func (r *page) markdown() ([]byte, error) {
+	var md bytes.Buffer
+	fmt.Fprintf(&md, "# %s\n\n", r.title)
+	if m := machine(r.set); m != "" {
+		fmt.Fprintf(&md, "%s\n\n", m)
+	}
+	opts := r.opts
+	opts.Format = results.Markdown
+	if err := results.WriteTables(&md, r.set, opts); err != nil {
+		return nil, err
+	}
+	if err := results.WriteUnstable(&md, r.set, opts); err != nil {
+		return nil, err
+	}
+	if len(r.chartFiles) > 0 {
+		md.WriteString("\n## Charts\n\n")
+		for i, c := range r.charts.all() {
+			fmt.Fprintf(&md, "![%s](%s)\n\n", c.title, r.chartFiles[i])
+		}
+	}
+	if len(r.flames) > 0 {
 		md.WriteString("## Flame graphs\n\n")
-		for _, f := range flames {
+		for _, f := range r.flames {
 			fmt.Fprintf(&md, "- [%s](%s)\n", f.cell, f.href)
 		}
 	}
+	return md.Bytes(), nil
+}
 
-	// report.html: the same, self-contained.
-	var h bytes.Buffer
-	fmt.Fprintf(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>%s</title>\n<style>%s</style></head><body>\n",
-		html.EscapeString(title), reportCSS)
-	fmt.Fprintf(&h, "<h1>%s</h1>\n<p class=\"meta\">written %s</p>\n", html.EscapeString(title), time.Now().UTC().Format(time.RFC3339))
-	tables := set.Tables(opts.Tables)
-	if wins := results.Winners(tables); len(wins) > 0 {
-		h.WriteString("<ul class=\"winners\">\n")
-		for _, w := range wins {
-			fmt.Fprintf(&h, "<li>%s</li>\n", html.EscapeString(w.String()))
+// machine describes where the run ran, from bench.txt's configuration
+// lines: "linux/amd64 · AMD EPYC · GOMAXPROCS 2 · go1.26.8 · commit 3934ceb".
+func machine(set *results.Set) string {
+	if len(set.Results) == 0 {
+		return ""
+	}
+	cfg := map[string]string{}
+	for _, c := range set.Results[0].Config {
+		cfg[c.Key] = string(c.Value)
+	}
+	var parts []string
+	if cfg["goos"] != "" {
+		parts = append(parts, cfg["goos"]+"/"+cfg["goarch"])
+	}
+	for _, k := range []string{"cpu", "cpu-features"} {
+		if cfg[k] != "" {
+			parts = append(parts, cfg[k])
 		}
-		h.WriteString("</ul>\n")
 	}
-	if len(charts) > 0 {
-		h.WriteString("<h2>Charts</h2>\n<div class=\"charts\">\n")
-		for _, c := range charts {
-			fmt.Fprintf(&h, "<figure>%s<figcaption>%s</figcaption></figure>\n", c.svg, html.EscapeString(c.title))
-		}
-		h.WriteString("</div>\n")
+	if cfg["gomaxprocs"] != "" {
+		parts = append(parts, "GOMAXPROCS "+cfg["gomaxprocs"])
 	}
-	h.WriteString("<h2>Tables</h2>\n")
-	for _, t := range tables {
-		writeHTMLTable(&h, t)
+	if cfg["go"] != "" {
+		parts = append(parts, cfg["go"])
 	}
-	writeHTMLBandwidth(&h, set.Bandwidth(opts.Tables))
-	if len(set.Failures) > 0 {
-		h.WriteString("<h2>Failed cells</h2>\n<ul>\n")
-		for _, f := range set.Failures {
-			fmt.Fprintf(&h, "<li><code>%s</code>: %s</li>\n", html.EscapeString(f.Name), html.EscapeString(f.Reason))
-		}
-		h.WriteString("</ul>\n")
+	if cfg["commit"] != "" {
+		parts = append(parts, "commit "+cfg["commit"])
 	}
-	if len(flames) > 0 {
-		h.WriteString("<h2>Flame graphs</h2>\n<ul>\n")
-		for _, f := range flames {
-			fmt.Fprintf(&h, "<li><a href=\"%s\">%s</a></li>\n", html.EscapeString(f.href), html.EscapeString(f.cell))
-		}
-		h.WriteString("</ul>\n")
-	}
-	h.WriteString("</body></html>\n")
-
-	if err := writeFile(dir.ReportMarkdown(), md.Bytes()); err != nil {
-		return err
-	}
-	return writeFile(dir.ReportHTML(), h.Bytes())
+	return strings.Join(parts, " · ")
 }
 
 // writeFile writes data to path with rundir.WriteFile.

@@ -1,0 +1,59 @@
+package report
+
+// The advance widths of DejaVu Sans, the sans-serif most Linux systems
+// fall back to where neither Liberation Sans nor Arial is installed, and
+// the widest of the usual ones (up to 28% wider than Liberation Sans:
+// bold digits). Read with golang.org/x/image/font/sfnt from Debian's
+// fonts-dejavu-core 2.37 (DejaVuSans.ttf, DejaVuSans-Bold.ttf), in units
+// of 1/2048 em; font metrics carry no copyright, and DejaVu's licence
+// allows their use in any case.
+
+// advances are a font's advance widths in 1/2048 em.
+type advances struct {
+	ascii [95]uint16 // ' ' to '~'
+	other map[rune]uint16
+}
+
+// width is the advance of s at size pixels, without kerning (which only
+// narrows DejaVu's text); ok is false when a rune is not in the table.
+func (a *advances) width(s string, size float64) (w float64, ok bool) {
+	units := 0
+	for _, r := range s {
+		switch {
+		case r >= ' ' && r <= '~':
+			units += int(a.ascii[r-' '])
+		default:
+			u, found := a.other[r]
+			if !found {
+				return 0, false
+			}
+			units += int(u)
+		}
+	}
+	return float64(units) * size / 2048, true
+}
+
+var (
+	dejaVuRegular = advances{
+		ascii: [95]uint16{
+			651, 821, 942, 1716, 1303, 1946, 1597, 563, 799, 799, 1024, 1716, 651, 739, 651, 690,
+			1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 690, 690, 1716, 1716, 1716, 1087,
+			2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604, 604, 1343, 1141, 1767, 1532, 1612,
+			1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799, 690, 799, 1716, 1024,
+			1024, 1255, 1300, 1126, 1300, 1260, 721, 1300, 1298, 569, 569, 1186, 569, 1995, 1298, 1253,
+			1300, 1300, 842, 1067, 803, 1298, 1212, 1675, 1212, 1212, 1075, 1303, 690, 1303, 1716,
+		},
+		other: map[rune]uint16{'µ': 1303, '×': 1716, '·': 651, '…': 2048, '–': 1024, '—': 2048, '←': 1716, '→': 1716, '▲': 1575, '≈': 1716, '±': 1716},
+	}
+	dejaVuBold = advances{
+		ascii: [95]uint16{
+			713, 934, 1067, 1716, 1425, 2052, 1786, 627, 936, 936, 1071, 1716, 778, 850, 778, 748,
+			1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 819, 819, 1716, 1716, 1716, 1188,
+			2048, 1585, 1561, 1503, 1700, 1399, 1399, 1681, 1714, 762, 762, 1587, 1305, 2038, 1714, 1741,
+			1501, 1741, 1577, 1475, 1397, 1663, 1585, 2259, 1579, 1483, 1485, 936, 748, 936, 1716, 1024,
+			1024, 1382, 1466, 1214, 1466, 1389, 891, 1466, 1458, 702, 702, 1362, 702, 2134, 1458, 1407,
+			1466, 1466, 1010, 1219, 979, 1458, 1335, 1892, 1321, 1335, 1192, 1458, 748, 1458, 1716,
+		},
+		other: map[rune]uint16{'µ': 1507, '×': 1716, '·': 778, '…': 2048, '–': 1024, '—': 2048, '←': 1716, '→': 1716, '▲': 1575, '≈': 1716, '±': 1716},
+	}
+)
