@@ -71,9 +71,58 @@
 //	defer r.Stop()
 //	res, err := loadgen.Run(ctx, loadgen.Config{Addr: r.Addr(), Rate: 2000, Duration: time.Second}, ref)
 //
-// Goroutine-per-request servers use [FetchPage] with a backend connection;
-// event-loop servers drive the same steps themselves with [SessionKey],
-// [ReplyHash], [UserKey] and [AppendPage], and route with [ParseTarget].
-// Servers in another process (the Python ones) follow PROTOCOL.md in this
-// directory; [Job] is the line they are given.
+// Servers that block a goroutine (or thread) per connection share their
+// parts here: [ServeConn] is the whole life of one client connection
+// (reads, httpwire parsing, answers in order, the slowloris and idle
+// bounds, the lingering close) around a [PageFunc]; [BackendPool] holds the
+// backend connections ([BackendPool.Page] is the usual PageFunc, and
+// [BackendPool.GetMany] looks a batch of keys up pipelined); [ConnSet],
+// [OnDone] and [Accept] are the shutdown and accept loop. Event-loop
+// servers drive the same steps themselves with [AppendSessionKey],
+// [ReplyHash], [AppendUserKey], [Sums] and [AppendPageSums], and route with
+// [ParseTarget]. Servers in another process (the Python ones) follow
+// PROTOCOL.md in this directory; [Job] is the line they are given.
+//
+// # The strategies as servers
+//
+// Every Go strategy serves: the value its strategies.Definition makes
+// implements [Server] beside strategies.Strategy (a sibling interface, so
+// a strategy that cannot serve, such as an out-of-process one without a
+// server, is simply not a Server, and tools say so). Each serves in its own
+// model, and where a request waits is what tells them apart:
+//
+//   - blocking: an iterative server. One goroutine accepts a connection,
+//     serves it until it closes, then accepts the next; one backend
+//     connection. Every other client waits in the accept backlog,
+//     unanswered, until the connections before it close: with keep-alive
+//     the server answers one client at a time, and a load generator with
+//     more connections sees the others time out ([ConnLimit]: 1).
+//   - threads (max): an OS thread per connection (a goroutine locked to a
+//     thread that exits with it), at most max; past max, connections wait
+//     in the accept backlog ([ConnLimit]: max). A pool of max backend
+//     connections.
+//   - goroutines (conns): a goroutine per connection on raw net; lookups
+//     share a pool of conns backend connections, and a request waits for a
+//     free one up to the fetch timeout.
+//   - pool (workers): a reader goroutine per connection parses requests
+//     onto one queue; workers workers take requests (not connections: an
+//     idle keep-alive client then holds no worker) and do their lookups,
+//     each with its own backend connection. A request waits in the queue.
+//   - reactor (loops, conns, depth): the loops accept, read, parse, write
+//     and run both lookups of every page as state machines on their own
+//     non-blocking backend connections, all on their epoll threads; no
+//     goroutine per connection or request. A lookup waits for a free
+//     backend connection in the loop's queue, up to the fetch timeout.
+//   - simd (batch, path; window, a serve-only parameter: [Tunable]): a
+//     lockstep server. Readers queue requests; a worker a core gathers a
+//     batch for window after its first request (or until batch are in),
+//     looks all its pages up as two pipelined batches
+//     ([BackendPool.GetMany]) and renders them with the hashing in vector
+//     lanes. A request waits for its batch to close: the window's price,
+//     paid in latency, for two round trips and one render per batch.
+//
+// In every model a lookup is bounded by the fetch timeout and a failed one
+// answers 502 on a connection that stays open; waiting for a worker, a
+// thread or a batch is the server's queueing, bounded by nothing but the
+// client's patience, and shows in the load generator's latency.
 package serve

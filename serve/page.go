@@ -18,6 +18,12 @@ const PathPrefix = "/page/"
 // the key of the webrequest workload's task id.
 func SessionKey(id int) string { return "session:" + strconv.Itoa(id) }
 
+// AppendSessionKey appends SessionKey(id) to dst: for servers that write
+// their RESP requests themselves and allocate nothing per lookup.
+func AppendSessionKey(dst []byte, id int) []byte {
+	return strconv.AppendInt(append(dst, "session:"...), int64(id), 10)
+}
+
 // ReplyHash is the hash of a backend reply that the page folds in and that
 // names the dependent key: 64-bit FNV-1a from the standard offset basis.
 func ReplyHash(reply []byte) uint64 { return workloads.FNV1aScalar(workloads.FNVOffset, reply) }
@@ -25,6 +31,11 @@ func ReplyHash(reply []byte) uint64 { return workloads.FNV1aScalar(workloads.FNV
 // UserKey is the backend key of the second lookup, named by the session
 // reply's hash: "user:" and its lowercase hex ([workloads.DependentKey]).
 func UserKey(sessionHash uint64) string { return workloads.DependentKey(sessionHash) }
+
+// AppendUserKey appends UserKey(sessionHash) to dst.
+func AppendUserKey(dst []byte, sessionHash uint64) []byte {
+	return strconv.AppendUint(append(dst, "user:"...), sessionHash, 16)
+}
 
 // PageSums are the checksums a page carries, each a step of the webrequest
 // task's digest.
@@ -39,8 +50,15 @@ type PageSums struct {
 // webrequest task does: fold the session hash, fold the user hash, render
 // (with the sum so far and the user hash), fold the render's hash.
 func Sums(id int, sessionHash, userHash uint64) PageSums {
+	return SumsWith(workloads.Scalar, id, sessionHash, userHash)
+}
+
+// SumsWith is Sums with the render's hashing done by k: a server that
+// renders many pages at once hashes them together in vector lanes (the
+// simd strategy's kernels), with the same result.
+func SumsWith(k workloads.Kernels, id int, sessionHash, userHash uint64) PageSums {
 	sum := mix(mix(0, sessionHash), userHash)
-	render := workloads.Render(workloads.Scalar, id, sum, userHash)
+	render := workloads.Render(k, id, sum, userHash)
 	return PageSums{Session: sessionHash, User: userHash, Render: render, Digest: mix(sum, render)}
 }
 
@@ -56,7 +74,20 @@ func mix(h, v uint64) uint64 {
 // page and its checksums, then comes the rendered table. See the package
 // documentation for the exact bytes.
 func AppendPage(dst []byte, id int, sessionHash, userHash uint64) []byte {
-	return append(appendPageLine(dst, id, Sums(id, sessionHash, userHash)), pageTable...)
+	return AppendPageSums(dst, id, Sums(id, sessionHash, userHash))
+}
+
+// AppendPageSums appends the body of page id whose checksums s are
+// already computed ([SumsWith]).
+func AppendPageSums(dst []byte, id int, s PageSums) []byte {
+	return append(appendPageLine(dst, id, s), pageTable...)
+}
+
+// PageLen returns the length of the body AppendPageSums(nil, id, s)
+// appends, so a server can write a response's head before its body.
+func PageLen(id int, s PageSums) int {
+	var line [160]byte
+	return len(appendPageLine(line[:0], id, s)) + len(pageTable)
 }
 
 // appendPageLine appends the first line of a page.
@@ -100,6 +131,10 @@ type Fetcher interface {
 // server answers 502.
 var ErrBackend = errors.New("serve: backend lookup failed")
 
+// errWrongSize is a backend reply whose length is not Env.ValueSize: a
+// failed lookup on a connection that is still in step.
+var errWrongSize = errors.New("reply of the wrong size")
+
 // FetchPage is the page handler for servers that block a goroutine per
 // request: it looks up page id's session, then the user record it names,
 // through f, checks both replies are valueSize bytes, and appends the page
@@ -108,7 +143,7 @@ func FetchPage(dst []byte, f Fetcher, id, valueSize int) ([]byte, error) {
 	key := SessionKey(id)
 	session, err := f.Get(key)
 	if err == nil && len(session) != valueSize {
-		err = fmt.Errorf("reply of %d bytes, want %d", len(session), valueSize)
+		err = fmt.Errorf("%w: %d bytes, want %d", errWrongSize, len(session), valueSize)
 	}
 	if err != nil {
 		return dst, fmt.Errorf("%w: GET %s: %w", ErrBackend, key, err)
@@ -117,7 +152,7 @@ func FetchPage(dst []byte, f Fetcher, id, valueSize int) ([]byte, error) {
 	key = UserKey(sh)
 	user, err := f.Get(key)
 	if err == nil && len(user) != valueSize {
-		err = fmt.Errorf("reply of %d bytes, want %d", len(user), valueSize)
+		err = fmt.Errorf("%w: %d bytes, want %d", errWrongSize, len(user), valueSize)
 	}
 	if err != nil {
 		return dst, fmt.Errorf("%w: GET %s: %w", ErrBackend, key, err)

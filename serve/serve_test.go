@@ -261,3 +261,37 @@ func TestStartReportsAServerThatExits(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// tunable is a server with one serve-only parameter.
+type tunable struct{ window string }
+
+func (tunable) Serve(context.Context, net.Listener, Env) error { return nil }
+func (tunable) ServeParams() []params.Spec {
+	return []params.Spec{params.Duration("window", time.Millisecond, 0, time.Second, "a window")}
+}
+func (tunable) WithServeParams(set params.Set) (Server, error) {
+	return tunable{window: set.Get("window")}, nil
+}
+
+func TestConfigure(t *testing.T) {
+	t.Parallel()
+	srv, set, err := Configure(tunable{}, params.Values{"window": "2ms"})
+	if err != nil || srv.(tunable).window != "2ms" || set.String() != "window=2ms" {
+		t.Errorf("tunable: %v %v %v", srv, set, err)
+	}
+	if _, set, err := Configure(tunable{}, nil); err != nil || set.String() != "window=1ms" {
+		t.Errorf("tunable, defaults: %v %v", set, err)
+	}
+	if _, _, err := Configure(tunable{}, params.Values{"window": "x"}); !errors.Is(err, params.ErrInvalid) {
+		t.Errorf("bad value: %v", err)
+	}
+	if _, _, err := Configure(exitingServer{}, params.Values{"window": "1ms"}); !errors.Is(err, params.ErrUnknown) {
+		t.Errorf("a value for a server without serve-only parameters: %v", err)
+	}
+	if srv, set, err := Configure(exitingServer{}, nil); err != nil || srv == nil || set != nil {
+		t.Errorf("plain server: %v %v %v", srv, set, err)
+	}
+	if _, _, err := Configure(struct{}{}, nil); !errors.Is(err, ErrCannotServe) {
+		t.Errorf("not a server: %v", err)
+	}
+}

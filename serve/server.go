@@ -7,12 +7,14 @@ import (
 	"net"
 	"time"
 
+	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/serve/httpwire"
 )
 
 // Server is a web server model: something that serves the page endpoint.
 // The Go ecosystem's servers (package serve/ecosystem) implement it, and so
-// will a server model per strategy.
+// does every Go strategy's type (what its strategies.Definition's Make
+// returns): a strategy serves when its instance is a Server.
 type Server interface {
 	// Serve serves the page endpoint on connections accepted from ln until
 	// ctx is done. Then it closes ln and every connection, waits for every
@@ -25,6 +27,67 @@ type Server interface {
 	// they send load ([Start] does), as they must anyway for a server
 	// in another process.
 	Serve(ctx context.Context, ln net.Listener, env Env) error
+}
+
+// ConnLimit is implemented by a server model that serves at most
+// MaxConns client connections at once and leaves the others in the
+// listener's accept backlog until one of its connections closes: the
+// iterative server (1) and a thread per connection with a bound on
+// threads. A client whose connection waits there is not answered at all
+// in the meantime, keep-alive or not: the model's lesson, which a load
+// generator with more connections than that shows as timeouts. Tools say
+// so; the conformance suite (serve/servetest) opens no more connections
+// at once than MaxConns.
+type ConnLimit interface {
+	// MaxConns returns the most connections served at once; 0 means no
+	// bound.
+	MaxConns() int
+}
+
+// Tunable is implemented by a server model with settings of its own that
+// have no meaning outside serve mode, such as the simd server's gathering
+// window. They are kept out of the strategy's parameters, which name its
+// closed-batch cells and would change every one of them.
+type Tunable interface {
+	// ServeParams declares the serve-only parameters, with defaults.
+	ServeParams() []params.Spec
+	// WithServeParams returns the server configured by set, resolved
+	// against ServeParams (params.Resolve).
+	WithServeParams(set params.Set) (Server, error)
+}
+
+// ErrCannotServe is wrapped by Configure's error for a model that is not a
+// Server (a strategy without a server model).
+var ErrCannotServe = errors.New("serve: cannot serve")
+
+// Configure returns model (a strategy's instance, say) as a Server, set up
+// with its serve-only parameter values (values names only those: see
+// Tunable.ServeParams), and those parameters resolved, for the cell's name.
+// A model that is not a Tunable takes no values. The error wraps
+// ErrCannotServe when model is not a Server, params.ErrUnknown or
+// params.ErrInvalid for a bad value.
+func Configure(model any, values params.Values) (Server, params.Set, error) {
+	srv, ok := model.(Server)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %T has no server model", ErrCannotServe, model)
+	}
+	t, ok := srv.(Tunable)
+	if !ok {
+		if len(values) > 0 {
+			_, err := params.Resolve(nil, values) // names the unknown parameter
+			return nil, nil, err
+		}
+		return srv, nil, nil
+	}
+	set, err := params.Resolve(t.ServeParams(), values)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err = t.WithServeParams(set)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, set, nil
 }
 
 // Env is what a server needs to know: where the backend is, what the pages

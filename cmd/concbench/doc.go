@@ -8,12 +8,16 @@
 //	concbench view [run-folder] [flags]
 //	concbench compare [flags] OLD NEW
 //	concbench backend [flags]
+//	concbench loadgen [--allow-remote] < job.json
 //	concbench doctor [--interval D] [--json]
 //	concbench version
 //
 // doctor reads /proc and /sys for what degrades measurements on this
 // machine (other load, steal, frequency scaling, a CPU quota below
 // GOMAXPROCS, swapping, ...) and says what to do; it changes nothing.
+// loadgen is serve mode's open-loop load generator run as a child
+// process, so that its CPU time is measured apart from the server's: it
+// reads a JSON job on stdin and writes its JSON result on stdout.
 // version prints the module, VCS revision, Go version, GOEXPERIMENT and
 // the simd strategy's kernel path.
 //

@@ -31,6 +31,7 @@ Usage:
   concbench view [RUN] [flags]                    serve pprof's web UI for a run's profiles
   concbench compare [flags] OLD NEW               gate NEW against OLD: exit 1 on a regression
   concbench backend [flags]                       serve the loopback RESP backend
+  concbench loadgen [--allow-remote] < job.json   serve mode's load generator as a child (JSON in, JSON out)
   concbench doctor [flags]                        what on this machine degrades measurements, and the cure
   concbench version                               module, revision, Go version, GOEXPERIMENT, simd path
   concbench help COMMAND                          help on one command
@@ -69,6 +70,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runBackend(ctx, rest, stdout, stderr)
 	case "view":
 		return runView(ctx, rest, stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, rest, os.Stdin, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
@@ -80,7 +83,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, doctor, version, help)\n", cmd)
+		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, loadgen, doctor, version, help)\n", cmd)
 		return exitUsage
 	}
 }

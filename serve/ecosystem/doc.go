@@ -9,10 +9,11 @@
 //     lookups on gnet's goroutine pool, answers by AsyncWrite.
 //   - FastHTTP: valyala/fasthttp's worker pool and reused request objects.
 //
-// The backend pool (at most BackendConns connections, dialled on demand,
-// a request waiting for a free one up to the fetch timeout) is shared by
-// the three, so they differ in how they serve HTTP, not in how they reach
-// the backend.
+// The backend pool (serve.BackendPool: at most BackendConns connections,
+// dialled on demand, a request waiting for a free one up to the fetch
+// timeout) is shared by the three and by the strategies' servers that
+// block per request, so they differ in how they serve HTTP, not in how
+// they reach the backend.
 //
 //	ref, _ := serve.NewReference(env.Pages, env.ValueSize, workloads.AppendValue)
 //	for _, e := range ecosystem.Entries() {

@@ -25,7 +25,7 @@ type FastHTTP struct {
 	// Concurrency bounds the connections served at once (fasthttp's
 	// worker pool; 0: fasthttp's default, 256 × 1024).
 	Concurrency int
-	// BackendConns bounds the backend connections (0: DefaultBackendConns).
+	// BackendConns bounds the backend connections (0: serve.DefaultBackendConns).
 	BackendConns int
 }
 
@@ -40,8 +40,8 @@ func (s FastHTTP) Serve(ctx context.Context, ln net.Listener, env serve.Env) err
 		_ = ln.Close()
 		return err
 	}
-	pool := newBackendPool(env, s.BackendConns)
-	defer pool.close()
+	pool := serve.NewBackendPool(env, s.BackendConns)
+	defer pool.Close()
 	bufs := sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 	srv := &fasthttp.Server{
 		Handler: func(c *fasthttp.RequestCtx) {
@@ -51,7 +51,7 @@ func (s FastHTTP) Serve(ctx context.Context, ln net.Listener, env serve.Env) err
 				return
 			}
 			bp := bufs.Get().(*[]byte)
-			page, err := pool.page(c, (*bp)[:0], id, env.ValueSize)
+			page, err := pool.Page(c, (*bp)[:0], id, env.ValueSize)
 			if err != nil {
 				env.Logf("fasthttp: page %d: %v", id, err)
 				c.Error(string(serve.BadGatewayBody), fasthttp.StatusBadGateway)

@@ -34,7 +34,7 @@ type Gnet struct {
 	// Loops is the number of event loops (0: one per GOMAXPROCS, gnet's
 	// multicore mode).
 	Loops int
-	// BackendConns bounds the backend connections (0: DefaultBackendConns).
+	// BackendConns bounds the backend connections (0: serve.DefaultBackendConns).
 	BackendConns int
 }
 
@@ -55,7 +55,7 @@ func (s Gnet) Serve(ctx context.Context, ln net.Listener, env serve.Env) error {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
-	h := &gnetHandler{env: env, pool: newBackendPool(env, s.BackendConns), workers: goroutine.Default(),
+	h := &gnetHandler{env: env, pool: serve.NewBackendPool(env, s.BackendConns), workers: goroutine.Default(),
 		booted: make(chan struct{}), stopping: make(chan struct{}), conns: map[*gnetConn]struct{}{}}
 	tick := min(env.Limits.HeaderTimeout, env.Limits.IdleTimeout) / 4
 	h.tick = min(max(tick, 10*time.Millisecond), time.Second)
@@ -88,7 +88,7 @@ func (s Gnet) Serve(ctx context.Context, ln net.Listener, env serve.Env) error {
 type gnetHandler struct {
 	gnet.BuiltinEventEngine
 	env      serve.Env
-	pool     *backendPool
+	pool     *serve.BackendPool
 	workers  *goroutine.Pool
 	eng      gnet.Engine
 	booted   chan struct{}
@@ -103,7 +103,7 @@ type gnetHandler struct {
 // backend connections.
 func (h *gnetHandler) shutdown() {
 	_ = h.workers.ReleaseTimeout(2*h.env.FetchTimeout + time.Second)
-	h.pool.close()
+	h.pool.Close()
 }
 
 // gnetConn is one client connection's state. parser, stopRead and
@@ -300,7 +300,7 @@ func (h *gnetHandler) respond(gc *gnetConn, out []byte, j gnetJob) []byte {
 		head.ContentType = "text/plain; charset=utf-8"
 		return httpwire.AppendResponse(out, head, serve.NotFoundBody)
 	}
-	page, err := h.pool.page(context.Background(), gc.page[:0], j.id, h.env.ValueSize)
+	page, err := h.pool.Page(context.Background(), gc.page[:0], j.id, h.env.ValueSize)
 	if err != nil {
 		h.env.Logf("gnet: page %d: %v", j.id, err)
 		head.Status = 502

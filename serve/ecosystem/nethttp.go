@@ -18,7 +18,7 @@ import (
 // goroutine per connection (net/http's model), and a pool of backend
 // connections shared by all requests. Its zero value is ready to use.
 type NetHTTP struct {
-	// BackendConns bounds the backend connections (0: DefaultBackendConns).
+	// BackendConns bounds the backend connections (0: serve.DefaultBackendConns).
 	BackendConns int
 }
 
@@ -29,8 +29,8 @@ func (s NetHTTP) Serve(ctx context.Context, ln net.Listener, env serve.Env) erro
 		_ = ln.Close()
 		return err
 	}
-	pool := newBackendPool(env, s.BackendConns)
-	defer pool.close()
+	pool := serve.NewBackendPool(env, s.BackendConns)
+	defer pool.Close()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /page/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := serve.ParseID([]byte(r.PathValue("id")), env.Pages)
@@ -38,7 +38,7 @@ func (s NetHTTP) Serve(ctx context.Context, ln net.Listener, env serve.Env) erro
 			http.NotFound(w, r)
 			return
 		}
-		page, err := pool.page(r.Context(), nil, id, env.ValueSize)
+		page, err := pool.Page(r.Context(), nil, id, env.ValueSize)
 		if err != nil {
 			env.Logf("nethttp: page %d: %v", id, err)
 			http.Error(w, string(serve.BadGatewayBody), http.StatusBadGateway)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,15 @@ const (
 // reference for it.
 func Env(t testing.TB, latency time.Duration) (serve.Env, *serve.Reference, *backend.Server) {
 	t.Helper()
-	b, err := backend.Start(context.Background(), backend.Config{ValueSize: ValueSize, Latency: backend.Constant(latency)})
+	return EnvWith(t, backend.Config{Latency: backend.Constant(latency)})
+}
+
+// EnvWith is Env with a backend configured by cfg (its ValueSize is set to
+// ValueSize).
+func EnvWith(t testing.TB, cfg backend.Config) (serve.Env, *serve.Reference, *backend.Server) {
+	t.Helper()
+	cfg.ValueSize = ValueSize
+	b, err := backend.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +79,17 @@ func Start(t testing.TB, srv serve.Server, env serve.Env, ref *serve.Reference) 
 // test unless every response was verified.
 func Load(t testing.TB, addr string, ref *serve.Reference, rate float64, d time.Duration) *loadgen.Result {
 	t.Helper()
+	return LoadConns(t, addr, ref, rate, d, 0)
+}
+
+// LoadConns is Load on at most conns connections (0: the generator's
+// default): a server that serves fewer connections at once than the
+// generator opens leaves the others unanswered (see serve.ConnLimit).
+func LoadConns(t testing.TB, addr string, ref *serve.Reference, rate float64, d time.Duration, conns int) *loadgen.Result {
+	t.Helper()
 	// A generous timeout: a test asserts that every response is right, not
 	// how fast it came (the machine may be loaded by other tests).
-	res, err := loadgen.Run(context.Background(), loadgen.Config{Addr: addr, Rate: rate,
+	res, err := loadgen.Run(context.Background(), loadgen.Config{Addr: addr, Rate: rate, Conns: conns,
 		Warmup: 50 * time.Millisecond, Duration: d, Timeout: 10 * time.Second, MaxLag: time.Minute}, ref)
 	if err != nil {
 		t.Fatal(err)
@@ -85,13 +102,128 @@ func Load(t testing.TB, addr string, ref *serve.Reference, rate float64, d time.
 }
 
 // Conformance runs every check against srv.
+//
+// A server that serves a bounded number of connections at once
+// (serve.ConnLimit) is checked within its bound: the load comes on at
+// most that many connections, a bad input's witness connection (the proof
+// that other connections go on) is held beside it only where the bound
+// allows two, else opened after it, and a bound of up to 8 is checked to
+// hold (ConnLimitHolds).
 func Conformance(t *testing.T, srv serve.Server) {
+	limit := maxConns(srv)
 	env, ref, _ := Env(t, time.Millisecond)
 	r := Start(t, srv, env, ref)
 	t.Run("endpoint", func(t *testing.T) { Endpoint(t, r.Addr(), ref) })
-	t.Run("load", func(t *testing.T) { Load(t, r.Addr(), ref, 200, 500*time.Millisecond) })
-	t.Run("bad input", func(t *testing.T) { BadInput(t, r.Addr(), ref) })
+	t.Run("load", func(t *testing.T) { LoadConns(t, r.Addr(), ref, 200, 500*time.Millisecond, limit) })
+	t.Run("bad input", func(t *testing.T) { badInput(t, r.Addr(), ref, limit == 0 || limit >= 2) })
+	if limit > 0 && limit <= 8 {
+		t.Run("connection limit", func(t *testing.T) { ConnLimitHolds(t, r.Addr(), ref, limit) })
+	}
 	t.Run("backend gone", func(t *testing.T) { BackendGone(t, srv) })
+	t.Run("backend faults", func(t *testing.T) { BackendFaults(t, srv, limit) })
+}
+
+// BackendFaults checks a server whose backend fails some lookups (resets,
+// replies cut short, stalls past the fetch timeout, drawn with a fixed
+// seed) while clients keep asking on min(4, conns) connections at once
+// (conns: the server's bound, 0 for none): every answer is the verified
+// page or a 502, no connection is closed, both occur, and pages keep
+// coming to the end (a server that kept its broken backend connections
+// would answer only 502 once each had failed).
+func BackendFaults(t *testing.T, srv serve.Server, conns int) {
+	env, ref, _ := EnvWith(t, backend.Config{Seed: 7,
+		Faults: backend.Faults{Reset: 0.05, PartialClose: 0.05, Stall: 0.01}})
+	env.FetchTimeout = 300 * time.Millisecond
+	r := Start(t, srv, env, ref)
+	if conns <= 0 || conns > 4 {
+		conns = 4
+	}
+	var mu sync.Mutex
+	count := map[int]int{}
+	var wg sync.WaitGroup
+	for k := range conns {
+		c := Dial(t, r.Addr())
+		wg.Go(func() {
+			lastPage := -1
+			defer func() {
+				if lastPage < 40 {
+					t.Errorf("connection %d: last page at request %d of 50: the server stopped finding pages", k, lastPage)
+				}
+			}()
+			for i := range 50 {
+				id := (k*50 + i) % Pages
+				st, err := c.Do(string(serve.AppendPath(nil, id)))
+				switch {
+				case err != nil:
+					t.Error(err)
+					return
+				case st.Close:
+					t.Errorf("page %d: the server closed the connection (status %d)", id, st.Status)
+					return
+				case st.Status == 200:
+					if err := ref.Verify(id, st.Body); err != nil {
+						t.Error(err)
+						return
+					}
+					lastPage = i
+				case st.Status != 502:
+					t.Errorf("page %d: status %d, want 200 or 502", id, st.Status)
+					return
+				}
+				mu.Lock()
+				count[st.Status]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("answers by status: %v", count)
+	if !t.Failed() && (count[200] == 0 || count[502] == 0) {
+		t.Errorf("answers by status %v: want pages and 502s both (the faults did not strike, or nothing got through)", count)
+	}
+}
+
+// maxConns returns srv's bound on connections served at once, 0 for none.
+func maxConns(srv serve.Server) int {
+	if l, ok := srv.(serve.ConnLimit); ok {
+		return max(l.MaxConns(), 0)
+	}
+	return 0
+}
+
+// ConnLimitHolds checks a server that serves at most limit connections at
+// once: with limit connections open (each answered once, then idle), one
+// more is not answered, however long it waits (here 300 ms: long enough
+// for a loopback answer, short for a test); once one of the others
+// closes, it is.
+func ConnLimitHolds(t *testing.T, addr string, ref *serve.Reference, limit int) {
+	held := make([]*Conn, limit)
+	for i := range held {
+		held[i] = Dial(t, addr)
+		held[i].ExpectPage(t, i, ref)
+	}
+	extra := Dial(t, addr)
+	if _, err := extra.conn.Write(httpwire.AppendGet(nil, serve.AppendPath(nil, 11), addr)); err != nil {
+		t.Fatal(err)
+	}
+	_ = extra.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var b [1]byte
+	if n, err := extra.conn.Read(b[:]); n > 0 || !isTimeout(err) {
+		t.Fatalf("connection %d of a server that serves %d at once: read %d bytes, %v; want no answer while the others are open",
+			limit+1, limit, n, err)
+	}
+	_ = held[0].conn.Close()
+	// Get writes its request again: the server answers both, in order.
+	_ = extra.conn.SetReadDeadline(time.Time{})
+	first := extra.Get(t, string(serve.AppendPath(nil, 12)))
+	if first.Status != 200 || ref.Verify(11, first.Body) != nil {
+		t.Fatalf("the waiting connection's first answer: status %d, page 11 expected", first.Status)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Endpoint checks the answers to good requests and to paths that are not
@@ -135,9 +267,26 @@ func BackendGone(t *testing.T, srv serve.Server) {
 
 // BadInput sends each kind of bad input on a connection of its own, and
 // after each checks a witness connection opened before them all.
-func BadInput(t *testing.T, addr string, ref *serve.Reference) {
-	witness := Dial(t, addr)
-	witness.ExpectPage(t, 5, ref)
+func BadInput(t *testing.T, addr string, ref *serve.Reference) { badInput(t, addr, ref, true) }
+
+// badInput is BadInput; without hold, the witness is a fresh connection
+// after each bad input, for a server that serves one connection at a time.
+func badInput(t *testing.T, addr string, ref *serve.Reference, hold bool) {
+	var held *Conn
+	if hold {
+		held = Dial(t, addr)
+		held.ExpectPage(t, 5, ref)
+	}
+	witness := func(t *testing.T) {
+		t.Helper()
+		if held != nil {
+			held.ExpectPage(t, 9, ref)
+			return
+		}
+		c := Dial(t, addr)
+		c.ExpectPage(t, 9, ref)
+		_ = c.conn.Close()
+	}
 	get := func(target string, extra string) string {
 		return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n"
 	}
@@ -171,7 +320,7 @@ func BadInput(t *testing.T, addr string, ref *serve.Reference) {
 		t.Run(tt.name, func(t *testing.T) {
 			rs, closed := exchange(t, addr, tt.input, tt.halfClose, tt.trickle, tt.upTo)
 			tt.want(t, rs, closed)
-			witness.ExpectPage(t, 9, ref)
+			witness(t)
 		})
 	}
 }
@@ -364,12 +513,24 @@ func Dial(t testing.TB, addr string) *Conn {
 	return &Conn{conn: conn, addr: addr}
 }
 
+// Close closes the connection (Dial closes it when the test ends anyway).
+func (c *Conn) Close() { _ = c.conn.Close() }
+
 // Get sends GET target and returns the response.
 func (c *Conn) Get(t testing.TB, target string) httpwire.Response {
 	t.Helper()
+	r, err := c.Do(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Do is Get for goroutines other than the test's: it returns its error.
+func (c *Conn) Do(target string) (httpwire.Response, error) {
 	_ = c.conn.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.conn.Write(httpwire.AppendGet(nil, []byte(target), c.addr)); err != nil {
-		t.Fatalf("GET %s: %v", target, err)
+		return httpwire.Response{}, fmt.Errorf("GET %s: %w", target, err)
 	}
 	chunk := make([]byte, 8192)
 	for {
@@ -377,30 +538,38 @@ func (c *Conn) Get(t testing.TB, target string) httpwire.Response {
 		if err == nil {
 			r.Body = bytes.Clone(r.Body)
 			c.buf = c.buf[used:]
-			return r
+			return r, nil
 		}
 		if !errors.Is(err, httpwire.ErrIncomplete) {
-			t.Fatalf("GET %s: %v", target, err)
+			return httpwire.Response{}, fmt.Errorf("GET %s: %w", target, err)
 		}
 		n, err := c.conn.Read(chunk)
 		c.buf = append(c.buf, chunk[:n]...)
 		if err != nil && n == 0 {
-			t.Fatalf("GET %s: %v", target, err)
+			return httpwire.Response{}, fmt.Errorf("GET %s: %w", target, err)
 		}
 	}
+}
+
+// Page gets page id and returns an error unless it is 200, verified, on a
+// connection kept alive: ExpectPage for goroutines other than the test's.
+func (c *Conn) Page(id int, ref *serve.Reference) error {
+	r, err := c.Do(string(serve.AppendPath(nil, id)))
+	switch {
+	case err != nil:
+		return err
+	case r.Status != 200:
+		return fmt.Errorf("page %d: status %d", id, r.Status)
+	case r.Close:
+		return fmt.Errorf("page %d: the server closed a keep-alive connection", id)
+	}
+	return ref.Verify(id, r.Body)
 }
 
 // ExpectPage gets page id and fails the test unless it is 200 and verified.
 func (c *Conn) ExpectPage(t testing.TB, id int, ref *serve.Reference) {
 	t.Helper()
-	r := c.Get(t, string(serve.AppendPath(nil, id)))
-	if r.Status != 200 {
-		t.Fatalf("page %d: status %d", id, r.Status)
-	}
-	if err := ref.Verify(id, r.Body); err != nil {
+	if err := c.Page(id, ref); err != nil {
 		t.Fatal(err)
-	}
-	if r.Close {
-		t.Fatalf("page %d: the server closed a keep-alive connection", id)
 	}
 }
