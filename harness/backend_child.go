@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/placement"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 )
@@ -39,6 +40,11 @@ type ChildBackends struct {
 	// (backend.Config.Secret); 0 means none. Set it before the first
 	// Prepare; a change restarts the children.
 	Secret uint64
+	// CPUs, if not empty, are the CPUs every child runs on, from its
+	// first instruction (placement.Start): the Backend role of a run's
+	// placement, placement.Applied.ChildCPUs(placement.Backend). Set it
+	// before the first Prepare (PlaceBackends does).
+	CPUs placement.CPUSet
 	builtin
 	spawn spawner
 }
@@ -87,7 +93,7 @@ func (p *ChildBackends) launch(ctx context.Context, i int, cfg backend.Config) (
 		return nil, err
 	}
 	cmd.Stdout = outW
-	err = p.spawn.start(cmd)
+	err = p.spawn.start(cmd, p.CPUs)
 	outW.Close()
 	if err != nil {
 		outR.Close()
@@ -186,30 +192,37 @@ func readListening(out io.ReadCloser) (string, error) {
 // a child as soon as the runtime retired that thread (it does, for a thread
 // whose goroutine exits locked). This thread exits only when close ends
 // the goroutine (still locked, so the runtime ends the thread), after the
-// children are stopped.
+// children are stopped. A child placed on CPUs of its own is forked with
+// this thread's affinity set to them for the moment of the fork
+// (placement.Start), so the thread stays its parent.
 type spawner struct {
 	mu   sync.Mutex
-	reqs chan *exec.Cmd
+	reqs chan spawnRequest
 	errs chan error
 	done chan struct{}
 }
 
-func (s *spawner) start(cmd *exec.Cmd) error {
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	cpus placement.CPUSet // empty: the affinity the child inherits
+}
+
+func (s *spawner) start(cmd *exec.Cmd, cpus placement.CPUSet) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.reqs == nil {
-		s.reqs, s.errs, s.done = make(chan *exec.Cmd), make(chan error), make(chan struct{})
+		s.reqs, s.errs, s.done = make(chan spawnRequest), make(chan error), make(chan struct{})
 		go s.loop(s.reqs, s.errs, s.done)
 	}
-	s.reqs <- cmd
+	s.reqs <- spawnRequest{cmd, cpus}
 	return <-s.errs
 }
 
-func (s *spawner) loop(reqs <-chan *exec.Cmd, errs chan<- error, done chan<- struct{}) {
+func (s *spawner) loop(reqs <-chan spawnRequest, errs chan<- error, done chan<- struct{}) {
 	runtime.LockOSThread() // never unlocked: see spawner
 	defer close(done)
-	for cmd := range reqs {
-		errs <- cmd.Start()
+	for r := range reqs {
+		errs <- placement.Start(r.cmd, r.cpus)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/placement"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 	"github.com/concbench/concbench/workloads/resp"
@@ -43,7 +44,8 @@ func TestBuiltinBackends(t *testing.T) {
 	bin := buildConcbench(t)
 	t.Run("providers", func(t *testing.T) { testBuiltinProviders(t, bin) })
 	t.Run("child restarted once", func(t *testing.T) { testChildBackendRestartedOnce(t, bin) })
-	t.Run("children die with their parent", func(t *testing.T) { testChildBackendsDieWithTheirParent(t, bin) })
+	t.Run("children die with their parent", func(t *testing.T) { testChildBackendsDieWithTheirParent(t, bin, "") })
+	t.Run("placed children", func(t *testing.T) { testPlacedChildBackends(t, bin) })
 }
 
 // The built-in providers, in process and as child processes, behave alike:
@@ -199,7 +201,10 @@ func testChildBackendRestartedOnce(t *testing.T, bin string) {
 	}
 }
 
-const helperEnv = "CONCBENCH_HARNESS_TEST_CHILDREN_OF"
+const (
+	helperEnv     = "CONCBENCH_HARNESS_TEST_CHILDREN_OF"
+	helperCPUsEnv = "CONCBENCH_HARNESS_TEST_CHILDREN_CPUS" // ChildBackends.CPUs of the helper
+)
 
 // TestChildBackendsHelperProcess is not a test: run by
 // testChildBackendsDieWithTheirParent as a separate process, it starts
@@ -210,6 +215,13 @@ func TestChildBackendsHelperProcess(t *testing.T) {
 		return
 	}
 	p := &ChildBackends{Executable: bin, Stderr: os.Stderr}
+	if cpus := os.Getenv(helperCPUsEnv); cpus != "" {
+		var err error
+		if p.CPUs, err = placement.ParseCPUList(cpus); err != nil {
+			fmt.Println("error", err)
+			return
+		}
+	}
 	spec := smallSpec(t, "fanout", params.Values{"tasks": "10", "backends": "2", "latency": "0s"})
 	// Start the children from a goroutine locked to a thread that then
 	// ends: the parent-death signal follows the thread that forked, so a
@@ -264,10 +276,11 @@ func TestChildBackendsHelperProcess(t *testing.T) {
 }
 
 // Backend children die with the process that started them, even when it
-// is killed with SIGKILL and has no chance to stop them.
-func testChildBackendsDieWithTheirParent(t *testing.T, bin string) {
+// is killed with SIGKILL and has no chance to stop them; so do children
+// placed on CPUs of their own (cpus, if not empty).
+func testChildBackendsDieWithTheirParent(t *testing.T, bin, cpus string) {
 	helper := exec.Command(os.Args[0], "-test.run=^TestChildBackendsHelperProcess$")
-	helper.Env = append(os.Environ(), helperEnv+"="+bin)
+	helper.Env = append(os.Environ(), helperEnv+"="+bin, helperCPUsEnv+"="+cpus)
 	helper.Stderr = os.Stderr
 	if _, err := helper.StdinPipe(); err != nil { // closed when the helper is reaped, or this process ends
 		t.Fatal(err)
@@ -329,6 +342,112 @@ wait:
 				t.Fatalf("backend child %d still running 20 s after its parent was killed", pid)
 			}
 			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// threadCPUs returns the Cpus_allowed_list of every thread of process pid.
+func threadCPUs(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks := map[string]string{}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name(), "status"))
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				masks[e.Name()] = strings.TrimSpace(v)
+			}
+		}
+	}
+	return masks
+}
+
+// Children placed on CPUs run every thread there, from their start; this
+// process's threads keep theirs; the children still die with their parent.
+func testPlacedChildBackends(t *testing.T, bin string) {
+	allowed, err := placement.Allowed()
+	if errors.Is(err, placement.ErrUnsupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpus := allowed.CPUs()
+	if len(cpus) < 2 {
+		t.Skipf("this process may use only CPUs %s: placing children needs two", allowed)
+	}
+	var last placement.CPUSet
+	last.Add(cpus[len(cpus)-1])
+	p := &ChildBackends{Executable: bin, Stderr: os.Stderr}
+	defer p.Close()
+	p.CPUs = last
+	spec := smallSpec(t, "fanout", params.Values{"tasks": "10", "backends": "2", "latency": "0s"})
+	if _, err := p.Prepare(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range p.running {
+		masks := threadCPUs(t, in.pid)
+		if len(masks) < 3 {
+			t.Errorf("child %d has %d threads; want a Go runtime's several", in.pid, len(masks))
+		}
+		for tid, m := range masks {
+			if m != last.String() {
+				t.Errorf("thread %s of backend child %d runs on CPUs %s, want %s", tid, in.pid, m, last)
+			}
+		}
+	}
+	for tid, m := range threadCPUs(t, os.Getpid()) {
+		if m != allowed.String() {
+			t.Errorf("thread %s of this process runs on %s after starting placed children, want %s", tid, m, allowed)
+		}
+	}
+	testChildBackendsDieWithTheirParent(t, bin, last.String())
+}
+
+func TestPlaceBackends(t *testing.T) {
+	t.Parallel()
+	start, err := placement.ParseCPUList("0-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := func(s string) *placement.Applied {
+		p, err := placement.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &placement.Applied{Placement: p, Start: start}
+	}
+	child := &ChildBackends{}
+	if err := PlaceBackends(child, applied("strategy=0,backend=2-3")); err != nil || child.CPUs.String() != "2-3" {
+		t.Fatalf("PlaceBackends(child, backend=2-3): CPUs %q, %v", child.CPUs, err)
+	}
+	if err := PlaceBackends(child, applied("strategy=0")); err != nil || child.CPUs.String() != "0-3" {
+		t.Fatalf("PlaceBackends(child, strategy=0): CPUs %q, %v; want the CPUs of the start", child.CPUs, err)
+	}
+	if err := PlaceBackends(child, nil); err != nil || child.CPUs.String() != "0-3" {
+		t.Fatalf("PlaceBackends(child, nil) changed the CPUs to %q, %v", child.CPUs, err)
+	}
+	for _, tt := range []struct {
+		provider BackendProvider
+		want     string
+	}{
+		{&InProcessBackends{}, "in-process backends run on the strategy's threads: use --backend builtin"},
+		{&RemoteBackends{}, "this run does not start those servers"},
+		{&RedisBackend{}, "this run does not start those servers"},
+	} {
+		if err := PlaceBackends(tt.provider, applied("strategy=0")); err != nil {
+			t.Errorf("%T with only the strategy placed: %v", tt.provider, err)
+		}
+		err := PlaceBackends(tt.provider, applied("backend=1"))
+		if !errors.Is(err, placement.ErrBadPlacement) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "backend=1 with ") {
+			t.Errorf("%T with backend=1: %v; want ErrBadPlacement with %q", tt.provider, err, tt.want)
 		}
 	}
 }

@@ -3,10 +3,12 @@ package harness
 import "github.com/concbench/concbench/workloads/backend"
 
 // ObservedBackends is what the providers of the built-in backend
-// (InProcessBackends, ChildBackends) offer besides BackendProvider: the
-// servers' own counts of what they served, per measurement window, their
-// CPU profiles, and the children that had to be restarted. RedisBackend
-// does not offer it.
+// (InProcessBackends, ChildBackends, RemoteBackends) offer besides
+// BackendProvider: the servers' own counts of what they served, per
+// measurement window, their CPU profiles, and the children that had to be
+// restarted. RedisBackend does not offer it. RemoteBackends reports one
+// window per server, which counts every instance mapped to it; the others
+// one per instance.
 //
 // A harness that checks a round against the backend:
 //
@@ -30,4 +32,5 @@ type ObservedBackends interface {
 var (
 	_ ObservedBackends = (*InProcessBackends)(nil)
 	_ ObservedBackends = (*ChildBackends)(nil)
+	_ ObservedBackends = (*RemoteBackends)(nil)
 )

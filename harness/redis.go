@@ -4,131 +4,79 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/resp"
 )
 
-// ErrBadRedisURL is wrapped by NewRedisBackend's error when the URL itself
-// is wrong (a usage error), as opposed to a server that cannot be reached
-// or refuses the password.
-var ErrBadRedisURL = errors.New("bad redis URL")
-
-// redisTimeout bounds each request to the Redis server: connecting, AUTH,
-// PING, and each pipelined batch of SETs while loading keys.
+// redisTimeout bounds each request to a Redis server once it answered:
+// each pipelined batch of SETs while loading keys.
 const redisTimeout = 30 * time.Second
 
-// RedisBackend serves fetch steps from a real Redis (or any server speaking
-// RESP): it stores every key a spec fetches with pipelined SETs, all specs
-// at once before the first cell (Preload), or else before each spec's first
-// cell. A real Redis cannot inject latency, so specs must ask for latency 0
-// (the run command arranges that); every backend instance of a spec maps to
-// the same server.
+// redisURLForm is what a --backend redis:// URL looks like.
+const redisURLForm = "redis://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]"
+
+// RedisBackend serves fetch steps from one or more real Redis (or Valkey,
+// or any server speaking RESP) servers: it stores every key a spec fetches
+// with pipelined SETs on every server, all specs at once before the first
+// cell (Preload), or else before each spec's first cell. A spec's backend
+// instance i maps to server i modulo the number of servers, so fanout's
+// instances spread over them. A real Redis cannot inject latency, so
+// specs must ask for latency 0 (the run command arranges that).
 type RedisBackend struct {
-	addr, user, password string
+	addrs []string
+	cred  resp.Credentials
 	// Secret is mixed into the values loaded (workloads.SecretValue); 0
 	// means none. Set it before Preload or the first Prepare.
 	Secret uint64
 	loaded map[*workloads.Spec]bool
 }
 
-// NewRedisBackend connects to the server that rawURL names,
-// redis://[user:password@]host:port (redis://:password@host:port when the
-// server has only a password, as a Redis without ACLs), sends AUTH when
-// the URL has a password, and checks that the server answers PING.
+// NewRedisBackend contacts every server that rawURL names,
+// redis://[user:password@]host:port[,host:port...]
+// (redis://:password@host:port when the servers have only a password, as a
+// Redis without ACLs), all at once: it connects, sends AUTH when the URL
+// has a password, and checks that each answers PING. A wrong URL is an
+// error wrapping ErrBadBackendURL; a server that cannot be reached or
+// refuses is one line that names it and says why.
 func NewRedisBackend(ctx context.Context, rawURL string) (*RedisBackend, error) {
-	addr, user, password, err := parseRedisURL(rawURL)
+	u, err := parseServerURL(rawURL, "redis", redisURLForm)
 	if err != nil {
 		return nil, err
 	}
-	r := &RedisBackend{addr: addr, user: user, password: password, loaded: map[*workloads.Spec]bool{}}
-	c, err := r.dial(ctx)
+	if u.path != "" && u.path != "/" && u.path != "/0" {
+		return nil, fmt.Errorf("%w %s: database %s: only database 0 is used (want %s)", ErrBadBackendURL, redactServerURL(rawURL), u.path, redisURLForm)
+	}
+	r := &RedisBackend{addrs: u.hosts, cred: u.cred, loaded: map[*workloads.Spec]bool{}}
+	clients, err := contactAll(ctx, r.addrs, r.cred, redisTimeout, "password", redisName)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	if err := c.Ping(); err != nil {
-		return nil, r.errorf("%w", err)
+	for _, c := range clients {
+		c.Close()
 	}
 	return r, nil
 }
 
-// parseRedisURL splits redis://[user:password@]host:port.
-func parseRedisURL(raw string) (addr, user, password string, err error) {
-	bad := func(format string, args ...any) (string, string, string, error) {
-		return "", "", "", fmt.Errorf("%w %q: %s (want redis://[USER:PASSWORD@]HOST:PORT)", ErrBadRedisURL, redact(raw), fmt.Sprintf(format, args...))
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return bad("%v", errors.Unwrap(err))
-	}
-	if u.Scheme != "redis" {
-		return bad("scheme %q", u.Scheme)
-	}
-	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil || host == "" || port == "" {
-		return bad("no host:port")
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return bad("port %q", port)
-	}
-	if u.Path != "" && u.Path != "/" && u.Path != "/0" {
-		return bad("database %s: only database 0 is used", u.Path)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return bad("options after the address")
-	}
-	if u.User != nil {
-		user = u.User.Username()
-		password, _ = u.User.Password()
-	}
-	return u.Host, user, password, nil
+func redisName(addr string) string { return "redis backend " + addr }
+
+// errorf returns an error that names the server.
+func (r *RedisBackend) errorf(addr, format string, args ...any) error {
+	return fmt.Errorf("%s: %w", redisName(addr), fmt.Errorf(format, args...))
 }
 
-// redact hides the password of a URL that did not parse, as well as one
-// can without parsing it.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable, not shown: it may hold a password)"
-}
-
-// errorf returns an error that names the backend.
-func (r *RedisBackend) errorf(format string, args ...any) error {
-	return fmt.Errorf("redis backend %s: %w", r.addr, fmt.Errorf(format, args...))
-}
-
-// dial connects and authenticates.
-func (r *RedisBackend) dial(ctx context.Context) (*resp.Client, error) {
-	c, err := resp.Dial(ctx, r.addr, redisTimeout)
-	if err != nil {
-		var nerr net.Error
-		if errors.As(err, &nerr) && nerr.Timeout() {
-			return nil, r.errorf("no answer within %v: %w", redisTimeout, err)
-		}
-		return nil, r.errorf("%w", err)
-	}
-	if r.password != "" {
-		if err := c.Auth(r.user, r.password); err != nil {
-			c.Close()
-			return nil, r.errorf("%w", err)
-		}
-	}
-	return c, nil
-}
-
-// Credentials returns the user and password of the URL (both empty when
-// it had none): every connection to the server must send AUTH with them
-// first, the strategies' own included.
-func (r *RedisBackend) Credentials() (user, password string) { return r.user, r.password }
+// Credentials returns the user and password of the URL (none when it had
+// none): every connection to the servers must log in with them first, the
+// strategies' own included (see BackendCredentials).
+func (r *RedisBackend) Credentials() resp.Credentials { return r.cred }
 
 // Describe implements BackendProvider.
-func (r *RedisBackend) Describe() string { return "redis " + r.addr + " (no injected latency)" }
+func (r *RedisBackend) Describe() string {
+	return "redis " + strings.Join(r.addrs, ",") + " (no injected latency)"
+}
 
 // Preload stores the keys of every spec that fetches, before any cell
 // runs, so that a failure to load is the backend's, reported once, rather
@@ -152,7 +100,7 @@ func (r *RedisBackend) Preload(ctx context.Context, specs []*workloads.Spec) err
 
 func (r *RedisBackend) check(spec *workloads.Spec) error {
 	if spec.Backend.Latency != 0 {
-		return r.errorf("cannot inject latency, but %s asks for latency=%v", spec.Workload, spec.Backend.Latency)
+		return fmt.Errorf("redis backend: cannot inject latency, but %s asks for latency=%v", spec.Workload, spec.Backend.Latency)
 	}
 	return nil
 }
@@ -168,25 +116,45 @@ func (r *RedisBackend) Prepare(ctx context.Context, spec *workloads.Spec) ([]str
 		}
 		r.loaded[spec] = true
 	}
-	addrs := make([]string, spec.Backend.Instances)
+	return spread(spec.Backend.Instances, r.addrs), nil
+}
+
+// spread maps n backend instances onto servers, round robin: instance i
+// is served by servers[i%len(servers)].
+func spread(n int, servers []string) []string {
+	addrs := make([]string, n)
 	for i := range addrs {
-		addrs[i] = r.addr
+		addrs[i] = servers[i%len(servers)]
 	}
-	return addrs, nil
+	return addrs
 }
 
 // loadBatch is how many SETs load pipelines in one write: a few hundred
 // kilobytes of requests at the default value sizes.
 const loadBatch = 512
 
-// load SETs every key of spec, loadBatch commands a pipelined batch.
+// load SETs every key of spec on every server, the servers at once. Every
+// server holds every key, so any mapping of instances to servers finds
+// its values.
 func (r *RedisBackend) load(ctx context.Context, spec *workloads.Spec) error {
-	c, err := r.dial(ctx)
+	keys := spec.Keys()
+	errs := make([]error, len(r.addrs))
+	var wg sync.WaitGroup
+	for i, addr := range r.addrs {
+		wg.Go(func() { errs[i] = r.loadServer(ctx, addr, spec, keys) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// loadServer SETs keys on one server, loadBatch commands a pipelined
+// batch.
+func (r *RedisBackend) loadServer(ctx context.Context, addr string, spec *workloads.Spec, keys []string) error {
+	c, err := contact(ctx, addr, r.cred, redisTimeout, "password")
 	if err != nil {
-		return err
+		return r.errorf(addr, "%w", err)
 	}
 	defer c.Close()
-	keys := spec.Keys()
 	values := make([][]byte, 0, loadBatch)
 	for lo := 0; lo < len(keys); lo += loadBatch {
 		if err := ctx.Err(); err != nil {
@@ -198,7 +166,7 @@ func (r *RedisBackend) load(ctx context.Context, spec *workloads.Spec) error {
 			values = append(values, workloads.SecretValue(r.Secret, k, spec.Backend.ValueSize))
 		}
 		if err := c.SetMany(keys[lo:hi], values); err != nil {
-			return r.errorf("load the keys of %s %s: %w", spec.Workload, spec.Params, err)
+			return r.errorf(addr, "load the keys of %s %s: %w", spec.Workload, spec.Params, err)
 		}
 	}
 	return nil

@@ -95,28 +95,14 @@ func TestRealRedisGivesTheSameDigests(t *testing.T) {
 	}
 }
 
-func TestParseRedisURL(t *testing.T) {
+// The URL's own checks (parseServerURL's are in TestParseServerURL):
+// only database 0, and never the password in the error.
+func TestRedisURLDatabase(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		url, addr, user, password string
-	}{
-		{"redis://127.0.0.1:6379", "127.0.0.1:6379", "", ""},
-		{"redis://:s3cret@127.0.0.1:6379", "127.0.0.1:6379", "", "s3cret"},
-		{"redis://alice:pa%3Ass@localhost:7000/", "localhost:7000", "alice", "pa:ss"},
-		{"redis://[::1]:6379/0", "[::1]:6379", "", ""},
-	} {
-		addr, user, password, err := parseRedisURL(tt.url)
-		if err != nil || addr != tt.addr || user != tt.user || password != tt.password {
-			t.Errorf("parseRedisURL(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.url, addr, user, password, err, tt.addr, tt.user, tt.password)
-		}
-	}
-	for _, bad := range []string{"redis://127.0.0.1", "http://h:1", "redis://h:1/3", "redis://h:1?db=1", "redis://:topsecret@", "redis://:topsecret@h:x:1"} {
-		_, _, _, err := parseRedisURL(bad)
-		if !errors.Is(err, ErrBadRedisURL) {
-			t.Errorf("parseRedisURL(%q): %v, want ErrBadRedisURL", bad, err)
-		}
-		if err != nil && strings.Contains(err.Error(), "topsecret") {
-			t.Errorf("the error shows the password: %v", err)
+	for _, bad := range []string{"redis://:topsecret@h:1/3", "redis://:topsecret@h:1,g:2/db"} {
+		_, err := NewRedisBackend(context.Background(), bad)
+		if !errors.Is(err, ErrBadBackendURL) || !strings.Contains(err.Error(), "only database 0 is used") || strings.Contains(err.Error(), "topsecret") {
+			t.Errorf("NewRedisBackend(%q): %v; want ErrBadBackendURL about the database, without the password", bad, err)
 		}
 	}
 }
@@ -135,17 +121,18 @@ func TestRedisAuthAndErrors(t *testing.T) {
 	if _, err := r.Prepare(ctx, smallSpec(t, "fanout", params.Values{"tasks": "5", "latency": "0s"})); err != nil {
 		t.Fatalf("Prepare with the password: %v", err)
 	}
-	if user, pw := r.Credentials(); user != "" || pw != password {
-		t.Errorf("Credentials() = %q, %q", user, pw)
+	if cred := BackendCredentials(r); cred != (resp.Credentials{Password: password}) {
+		t.Errorf("BackendCredentials = %+v", cred)
 	}
 	for _, tt := range []struct{ url, want string }{
-		{"redis://" + addr, "NOAUTH"},
-		{"redis://:wrong@" + addr, "WRONGPASS"},
-		{"redis://nobody:" + password + "@" + addr, "WRONGPASS"},
-		{"redis://127.0.0.1:1", "connection refused"},
+		{"redis://" + addr, "the server requires a password, and the URL gives none (NOAUTH"},
+		{"redis://:wrong@" + addr, "wrong password: the server refused it (WRONGPASS"},
+		{"redis://nobody:" + password + "@" + addr, "wrong password: the server refused it (WRONGPASS"},
+		{"redis://127.0.0.1:1", "connection refused: nothing listens there"},
+		{"redis://:" + password + "@" + addr + ",127.0.0.1:1", "redis backend 127.0.0.1:1: connection refused"},
 	} {
 		_, err := NewRedisBackend(ctx, tt.url)
-		if err == nil || errors.Is(err, ErrBadRedisURL) || !strings.Contains(err.Error(), tt.want) ||
+		if err == nil || errors.Is(err, ErrBadBackendURL) || !strings.Contains(err.Error(), tt.want) ||
 			strings.Contains(err.Error(), "<nil>") || !strings.HasPrefix(err.Error(), "redis backend 127.0.0.1:") {
 			t.Errorf("NewRedisBackend(%q): %v; want an error naming the server with %q", tt.url, err, tt.want)
 		}
@@ -202,5 +189,74 @@ func TestRedisPreload(t *testing.T) {
 	err = r2.Preload(ctx, []*workloads.Spec{big})
 	if err == nil || !strings.HasPrefix(err.Error(), "redis backend "+small+": load the keys of fanout ") || !strings.Contains(err.Error(), "OOM") {
 		t.Fatalf("Preload into a full redis: %v", err)
+	}
+}
+
+// Several servers: fanout's instances spread over them, every server holds
+// every key (loaded once per server, with AUTH), and a cell verifies.
+func TestRedisSeveralServers(t *testing.T) {
+	const password = "pw-several"
+	a := startRedis(t, "--requirepass", password)
+	b := startRedis(t, "--requirepass", password)
+	ctx := context.Background()
+	r, err := NewRedisBackend(ctx, "redis://:"+password+"@"+a+","+b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Secret = 0xfeed
+	spec := smallSpec(t, "fanout", params.Values{"tasks": "30", "backends": "3", "latency": "0s"})
+	addrs, err := r.Prepare(ctx, spec)
+	if err != nil || strings.Join(addrs, " ") != a+" "+b+" "+a {
+		t.Fatalf("Prepare = %v, %v; want instances 0, 1, 2 on %s, %s, %s", addrs, err, a, b, a)
+	}
+	keys := spec.Keys()
+	for _, addr := range []string{a, b} {
+		c, err := resp.Dial(ctx, addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Login(BackendCredentials(r)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := c.Do("DBSIZE"); err != nil || n.Int != int64(len(keys)) {
+			t.Fatalf("%s holds %v keys (%v), want every key of the spec, %d", addr, n, err, len(keys))
+		}
+		last := keys[len(keys)-1]
+		if v, err := c.Get(last); err != nil || string(v) != string(workloads.SecretValue(r.Secret, last, 64)) {
+			t.Fatalf("GET %s on %s = %q, %v; want the secret's value", last, addr, v, err)
+		}
+		if _, err := c.Do("FLUSHALL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Prepare(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{a, b} {
+		c, err := contact(ctx, addr, BackendCredentials(r), time.Second, "password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := c.Do("DBSIZE"); err != nil || n.Int != 0 {
+			t.Fatalf("the second Prepare of a spec loaded its keys again into %s: DBSIZE %v, %v", addr, n, err)
+		}
+		c.Close()
+	}
+
+	// Without passwords, a cell of the blocking strategy runs on both and
+	// verifies (the strategies' connections send no AUTH yet).
+	c, d := startRedis(t), startRedis(t)
+	open, err := NewRedisBackend(ctx, "redis://"+c+","+d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fan := smallSpec(t, "fanout", params.Values{"tasks": "40", "backends": "2", "latency": "0s"})
+	res := runCell(ctx, blockingCell(t, fan), Options{Timeout: time.Minute, FetchTimeout: 5 * time.Second, Backends: open})
+	if res.Err != nil || res.Errors != 0 || res.Verified != res.Tasks {
+		t.Fatalf("fanout over two redis servers: %v, %d task errors (first %v), %d of %d verified", res.Err, res.Errors, res.FirstError, res.Verified, res.Tasks)
+	}
+	if !strings.Contains(open.Describe(), c+","+d) {
+		t.Errorf("Describe = %q, want both servers", open.Describe())
 	}
 }

@@ -35,6 +35,8 @@ Commands besides GET, MGET, SET, DEL, PING, QUIT and what clients send on
 connecting (none of them delayed or faulted):
   AUTH [default] TOKEN           with --auth: required before any other command
   CONCBENCH.LATENCY [dist]       get or set the latency while the server runs
+  CONCBENCH.SECRET HEX           set the secret mixed into the values (it cannot be read back)
+  CONCBENCH.VALUESIZE [BYTES]    get or set the size of the values GET returns
   CONCBENCH.STATS                counters since the start (also INFO), name:value lines
   CONCBENCH.WINDOW               counters since the previous CONCBENCH.WINDOW, and start the next:
                                    data_requests (GET, MGET, SET, DEL read), gets (keys GET and MGET
@@ -50,6 +52,13 @@ without end), SET's store by --max-stored (-OOM past it).
 Listening beyond loopback (--listen 0.0.0.0:6380) needs --auth TOKEN:
 anyone who can connect can change the latency, SET and profile. Clients
 send AUTH TOKEN first (redis-cli -a TOKEN, redis://:TOKEN@HOST:PORT).
+
+On another machine, for 'concbench run' to use (fanout's instances spread
+over the servers listed; the run sets each server's secret, value size and
+latency over its authenticated control connection):
+  otherhost$ concbench backend --listen 10.0.0.2:6380 --auth TOKEN
+  concbench run --backend concbench://TOKEN@10.0.0.2:6380,10.0.0.3:6380 --workloads fanout
+Place it on CPUs of its own with taskset -c CPUS concbench backend ...
 
 --control-stdin is how 'concbench run' starts its backends: the secret
 mixed into the values (and the auth token, if any) arrive on stdin as lines

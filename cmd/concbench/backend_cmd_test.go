@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,7 +178,7 @@ func TestBackendHelpDocumentsEveryFlagAndCommand(t *testing.T) {
 	_, stderr, code := concbench(t, t.TempDir(), "backend", "--help")
 	for _, want := range []string{"-listen", "-value-size", "-latency", "-reset", "-stall", "-partial", "-drip", "-max-conns",
 		"-max-queued", "-max-stored", "-auth", "-control-stdin", "-seed", "-verbose",
-		"AUTH", "CONCBENCH.LATENCY", "CONCBENCH.STATS", "CONCBENCH.WINDOW", "CONCBENCH.PROFILE", "max_in_flight", "gets_answered"} {
+		"AUTH", "CONCBENCH.LATENCY", "CONCBENCH.SECRET", "CONCBENCH.VALUESIZE", "concbench://TOKEN@", "CONCBENCH.STATS", "CONCBENCH.WINDOW", "CONCBENCH.PROFILE", "max_in_flight", "gets_answered"} {
 		if code != exitOK || !strings.Contains(stderr, want) {
 			t.Errorf("backend --help (exit %d) does not mention %q", code, want)
 		}
@@ -194,7 +197,10 @@ func TestBackendProviderErrors(t *testing.T) {
 		{"mysql://x", true, "want builtin, inprocess or redis://HOST:PORT"},
 		{"redis://127.0.0.1", true, "no host:port"},
 		{"redis://:pw@h:1:2", true, "no host:port"},
-		{"redis://127.0.0.1:1", false, "redis backend 127.0.0.1:1: "},
+		{"redis://127.0.0.1:1", false, "redis backend 127.0.0.1:1: connection refused"},
+		{"redis://:pw@h:1,h:1", true, "h:1 is listed twice"},
+		{"concbench://tok@h", true, `no host:port in "h"`},
+		{"concbench://127.0.0.1:1", false, "concbench backend 127.0.0.1:1: connection refused"},
 	} {
 		p, err := backendProvider(tt.spec, io.Discard)
 		if err == nil {
@@ -269,11 +275,93 @@ func TestRunRedisBackendErrors(t *testing.T) {
 		{"redis://127.0.0.1:1", exitError, "redis backend 127.0.0.1:1: "},
 		{"redis://" + addr, exitError, "NOAUTH"},
 		{"redis://:wrong@" + addr, exitError, "WRONGPASS"},
-		{"redis://:pw@" + addr + ":9", exitUsage, "bad redis URL"},
+		{"redis://:pw@" + addr + ":9", exitUsage, "bad backend URL"},
 	} {
 		_, stderr, code := concbench(t, t.TempDir(), "run", "--backend", tt.url, "--workloads", "fanout", "--count", "1")
 		if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "<nil>") {
 			t.Errorf("run --backend %s: exit %d, stderr %q; want exit %d and %q", tt.url, code, stderr, tt.code, tt.want)
+		}
+	}
+}
+
+// run --backend concbench://: fanout's instances spread over 'concbench
+// backend' servers started apart, whose latency the run sets through their
+// control connections; the cells verify.
+func TestRunRemoteBackends(t *testing.T) {
+	t.Parallel()
+	a, b := startBackend(t, ""), startBackend(t, "")
+	dir := t.TempDir()
+	url := "concbench://" + a.addr + "," + b.addr
+	stdout, stderr, code := concbench(t, dir, "run", "--quiet", "--count", "1", "--warmup", "0", "--profile=false",
+		"--backend", url, "--workloads", "fanout", "--strategies", "blocking,goroutines",
+		"fanout.tasks=40", "fanout.backends=2", "fanout.latency=3ms")
+	if code != exitOK {
+		t.Fatalf("run --backend %s: exit %d\nstdout:\n%s\nstderr:\n%s", url, code, stdout, stderr)
+	}
+	for _, s := range []*backendProcess{a, b} {
+		ctl, err := backend.DialControl(context.Background(), s.addr, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ctl.Latency()
+		ctl.Close()
+		if err != nil || d != backend.Constant(3*time.Millisecond) {
+			t.Errorf("backend %s: latency %v, %v after the run; want the run's 3ms", s.addr, d, err)
+		}
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := s.waitExit(t); code != exitOK {
+			t.Fatalf("backend exit %d", code)
+		}
+		// Half of each strategy's 40 fetches: one instance on each server.
+		if !strings.Contains(s.stderr.String(), " 40 gets,") {
+			t.Errorf("backend %s served other than 40 gets:\n%s", s.addr, s.stderr.String())
+		}
+	}
+	bench, err := os.ReadFile(filepath.Join(dir, "out", "latest", "bench.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bench), "remote "+a.addr+","+b.addr) {
+		t.Errorf("bench.txt does not name the remote backends:\n%s", bench)
+	}
+}
+
+// Bad remote backends: each is one line on stderr, exit 3, and the token
+// never shows; a wrong URL is a usage error (exit 2).
+func TestRunRemoteBackendBadInput(t *testing.T) {
+	t.Parallel()
+	const token = "run-bad-input-t0ken"
+	authed := startBackend(t, "", "--auth", token)
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	for _, tt := range []struct {
+		url  string
+		code int
+		want string
+	}{
+		{"concbench://wrong@" + authed.addr, exitError, "concbench backend " + authed.addr + ": wrong token: the server refused it (WRONGPASS"},
+		{"concbench://" + authed.addr, exitError, "the server requires a token, and the URL gives none"},
+		{"concbench://" + token + "@" + closed, exitError, "concbench backend " + closed + ": connection refused"},
+		{"concbench://" + token + "@no-such-host.invalid:6380", exitError, `cannot resolve host "no-such-host.invalid"`},
+		{"concbench://" + web.Listener.Addr().String(), exitError, "it does not speak the Redis protocol (RESP)"},
+		{"concbench://" + token + "@" + authed.addr + "/x", exitUsage, "bad backend URL"},
+		{"concbench://" + token + "@", exitUsage, "bad backend URL"},
+	} {
+		_, stderr, code := concbench(t, t.TempDir(), "run", "--backend", tt.url, "--workloads", "fanout", "--count", "1")
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != tt.code || !strings.Contains(stderr, tt.want) || len(lines) != 1 || !strings.HasPrefix(lines[0], "concbench run: ") {
+			t.Errorf("run --backend %s: exit %d, stderr %q; want exit %d and one line with %q", tt.url, code, stderr, tt.code, tt.want)
+		}
+		if strings.Contains(stderr, token) {
+			t.Errorf("run --backend %s: the token shows: %q", tt.url, stderr)
 		}
 	}
 }

@@ -57,24 +57,26 @@ func (c *conn) execute(dst []byte, args [][]byte) (_ []byte, _ commandClass, get
 		if len(argv) != 1 {
 			return wrongArity(dst, "get"), classTimed, 0
 		}
-		if n := c.valueReplySize(argv[0]); n > s.cfg.MaxQueuedBytes {
+		v := s.derivation()
+		if n := c.valueReplySize(argv[0], v); n > s.cfg.MaxQueuedBytes {
 			return replyTooLarge(dst, n, s.cfg.MaxQueuedBytes), classData, 1
 		}
-		return c.appendValue(dst, argv[0]), classData, 1
+		return c.appendValue(dst, argv[0], v), classData, 1
 	case "MGET":
 		if len(argv) == 0 {
 			return wrongArity(dst, "mget"), classTimed, 0
 		}
+		v := s.derivation()
 		n := 0
 		for _, k := range argv {
-			n += c.valueReplySize(k)
+			n += c.valueReplySize(k, v)
 		}
 		if n > s.cfg.MaxQueuedBytes {
 			return replyTooLarge(dst, n, s.cfg.MaxQueuedBytes), classData, len(argv)
 		}
 		dst = resp.AppendArrayHeader(dst, len(argv))
 		for _, k := range argv {
-			dst = c.appendValue(dst, k)
+			dst = c.appendValue(dst, k, v)
 		}
 		return dst, classData, len(argv)
 	case "SET":
@@ -142,6 +144,10 @@ func (c *conn) execute(dst []byte, args [][]byte) (_ []byte, _ commandClass, get
 		return resp.AppendBulkString(dst, s.Stats().String()), classAdmin, 0
 	case "CONCBENCH.LATENCY":
 		return c.latency(dst, argv), classAdmin, 0
+	case "CONCBENCH.SECRET":
+		return c.secret(dst, argv), classAdmin, 0
+	case "CONCBENCH.VALUESIZE":
+		return c.valueSize(dst, argv), classAdmin, 0
 	case "CONCBENCH.WINDOW":
 		if len(argv) != 0 {
 			return wrongArity(dst, "concbench.window"), classAdmin, 0
@@ -154,23 +160,22 @@ func (c *conn) execute(dst []byte, args [][]byte) (_ []byte, _ commandClass, get
 }
 
 // appendValue appends the bulk reply of GET key.
-func (c *conn) appendValue(dst, key []byte) []byte {
-	if v, ok := c.srv.store.get(key); ok {
-		return resp.AppendBulk(dst, v)
+func (c *conn) appendValue(dst, key []byte, v derivation) []byte {
+	if stored, ok := c.srv.store.get(key); ok {
+		return resp.AppendBulk(dst, stored)
 	}
-	size := c.srv.cfg.ValueSize
-	dst = resp.AppendBulkHeader(dst, size)
+	dst = resp.AppendBulkHeader(dst, v.size)
 	// AppendSecretValue only reads the key during the call, so viewing the
 	// request's bytes as a string is safe and saves a copy per GET.
-	dst = workloads.AppendSecretValue(dst, c.srv.cfg.Secret, unsafe.String(unsafe.SliceData(key), len(key)), size)
+	dst = workloads.AppendSecretValue(dst, v.secret, unsafe.String(unsafe.SliceData(key), len(key)), v.size)
 	return append(dst, '\r', '\n')
 }
 
 // valueReplySize returns the bytes of appendValue's reply for key.
-func (c *conn) valueReplySize(key []byte) int {
+func (c *conn) valueReplySize(key []byte, v derivation) int {
 	n, ok := c.srv.store.size(key)
 	if !ok {
-		n = c.srv.cfg.ValueSize
+		n = v.size
 	}
 	return n + len("$\r\n\r\n") + digits(n)
 }
@@ -268,7 +273,7 @@ func (c *conn) config(dst []byte, argv [][]byte) []byte {
 	params := [][2]string{
 		{"appendonly", "no"},
 		{"concbench.latency", c.srv.Latency().String()},
-		{"concbench.value-size", strconv.Itoa(c.srv.cfg.ValueSize)},
+		{"concbench.value-size", strconv.Itoa(c.srv.derivation().size)},
 		{"databases", "1"},
 		{"maxclients", strconv.Itoa(maxClients)},
 		{"save", ""},
@@ -305,6 +310,41 @@ func (c *conn) latency(dst []byte, argv [][]byte) []byte {
 		return resp.AppendSimple(dst, "OK")
 	}
 	return wrongArity(dst, "concbench.latency")
+}
+
+// secret answers CONCBENCH.SECRET HEX: the secret the values are derived
+// with from now on (see Config.Secret). There is no way to read it: a
+// client that holds the auth token, as a strategy's connections do,
+// still cannot learn it.
+func (c *conn) secret(dst []byte, argv [][]byte) []byte {
+	if len(argv) != 1 {
+		return wrongArity(dst, "concbench.secret")
+	}
+	v, err := strconv.ParseUint(string(argv[0]), 16, 64)
+	if err != nil {
+		return resp.AppendError(dst, "ERR CONCBENCH.SECRET takes the secret as 1 to 16 hex digits")
+	}
+	c.srv.SetSecret(v)
+	return resp.AppendSimple(dst, "OK")
+}
+
+// valueSize answers CONCBENCH.VALUESIZE [bytes]: get, or set the size of
+// derived values from now on (see Config.ValueSize).
+func (c *conn) valueSize(dst []byte, argv [][]byte) []byte {
+	switch len(argv) {
+	case 0:
+		return resp.AppendInt(dst, int64(c.srv.derivation().size))
+	case 1:
+		n, err := strconv.Atoi(string(argv[0]))
+		if err != nil {
+			return resp.AppendError(dst, "ERR CONCBENCH.VALUESIZE takes a size in bytes")
+		}
+		if err := c.srv.SetValueSize(n); err != nil {
+			return resp.AppendError(dst, "ERR "+err.Error())
+		}
+		return resp.AppendSimple(dst, "OK")
+	}
+	return wrongArity(dst, "concbench.valuesize")
 }
 
 func wrongArity(dst []byte, cmd string) []byte {

@@ -14,6 +14,7 @@ type Config struct {
 	Listen string
 	// ValueSize is the size of the value GET returns for a key that was not
 	// SET: workloads.Value(key, ValueSize). Zero means 64.
+	// CONCBENCH.VALUESIZE changes it while the server runs.
 	ValueSize int
 	// Latency is the injected delay of each request (see Distribution).
 	// CONCBENCH.LATENCY changes it while the server runs.
@@ -43,8 +44,9 @@ type Config struct {
 	// Secret is mixed into every value the server derives:
 	// workloads.SecretValue(Secret, key, ValueSize). 0 means no secret:
 	// workloads.Value(key, ValueSize), today's values. Give it to the
-	// server in its configuration or on a child's stdin (WriteChildConfig),
-	// never on a command line.
+	// server in its configuration, on a child's stdin (WriteChildConfig)
+	// or with CONCBENCH.SECRET (Control.SetSecret), never on a command
+	// line.
 	Secret uint64
 	// Auth, if not empty, is the password clients must send with AUTH
 	// before any other command (NOAUTH before it, as Redis answers). A

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/concbench/concbench/workloads/resp"
@@ -13,7 +14,8 @@ import (
 const controlTimeout = 10 * time.Second
 
 // Control is a client for a server's own commands: CONCBENCH.LATENCY,
-// CONCBENCH.STATS, CONCBENCH.WINDOW and CONCBENCH.PROFILE. It holds one
+// CONCBENCH.SECRET, CONCBENCH.VALUESIZE, CONCBENCH.STATS, CONCBENCH.WINDOW
+// and CONCBENCH.PROFILE. It holds one
 // connection; those commands are exempt from injected latency and faults,
 // so a harness always gets through, and they are not data requests, so
 // they never count in a window. A Control is not safe for concurrent use.
@@ -47,6 +49,11 @@ func DialControl(ctx context.Context, addr, auth string) (*Control, error) {
 	return ctl, nil
 }
 
+// NewControl returns a Control over c, a client already connected to the
+// server at addr (and authenticated, when the server wants it), for a
+// caller that made the first contact itself. The Control owns c.
+func NewControl(addr string, c *resp.Client) *Control { return &Control{addr: addr, c: c} }
+
 // Addr returns the server's address.
 func (ctl *Control) Addr() string { return ctl.addr }
 
@@ -79,6 +86,28 @@ func (ctl *Control) Latency() (Distribution, error) {
 		return Distribution{}, fmt.Errorf("backend %s: CONCBENCH.LATENCY: %w", ctl.addr, err)
 	}
 	return d, nil
+}
+
+// SetSecret changes the secret of the values the server derives from now
+// on (CONCBENCH.SECRET; see Config.Secret). The secret travels on this
+// connection, never on a command line; no command reads it back.
+func (ctl *Control) SetSecret(secret uint64) error {
+	_, err := ctl.do(resp.KindSimple, "CONCBENCH.SECRET", strconv.FormatUint(secret, 16))
+	return err
+}
+
+// SetValueSize changes the size of the values the server derives from now
+// on (CONCBENCH.VALUESIZE bytes; see Config.ValueSize).
+func (ctl *Control) SetValueSize(size int) error {
+	_, err := ctl.do(resp.KindSimple, "CONCBENCH.VALUESIZE", strconv.Itoa(size))
+	return err
+}
+
+// ValueSize returns the size of the values the server derives
+// (CONCBENCH.VALUESIZE).
+func (ctl *Control) ValueSize() (int, error) {
+	r, err := ctl.do(resp.KindInt, "CONCBENCH.VALUESIZE")
+	return int(r.Int), err
 }
 
 // Stats returns the server's counters since it started (CONCBENCH.STATS).

@@ -465,3 +465,65 @@ func eventually(t testing.TB, s *Server, cond func(Stats) bool) Stats {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// CONCBENCH.SECRET and CONCBENCH.VALUESIZE change what GET derives from
+// the next request on, on every connection; the secret is never read back;
+// both need AUTH on a server that has a token.
+func TestControlSecretAndValueSize(t *testing.T) {
+	t.Parallel()
+	const token = "tok-secret-test"
+	s := start(t, Config{Auth: token, MaxQueuedBytes: 1 << 20})
+	ctl := dialControl(t, s, token)
+	data := dial(t, s, 5*time.Second)
+	if err := data.Auth("", token); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		secret uint64
+		size   int
+	}{{0x5eed, 64}, {0xffffffffffffffff, 1000}, {0, 7}, {1, 0}} {
+		if err := ctl.SetSecret(tt.secret); err != nil {
+			t.Fatal(err)
+		}
+		if err := ctl.SetValueSize(tt.size); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := ctl.ValueSize(); err != nil || n != tt.size || s.ValueSize() != tt.size {
+			t.Fatalf("ValueSize after SetValueSize(%d) = %d, %v (server %d)", tt.size, n, err, s.ValueSize())
+		}
+		want := workloads.SecretValue(tt.secret, "item:3", tt.size)
+		if v, err := data.Get("item:3"); err != nil || !bytes.Equal(v, want) {
+			t.Fatalf("GET after secret %x size %d: %q, %v; want %q", tt.secret, tt.size, v, err, want)
+		}
+		r, err := data.Do("MGET", "a", "b")
+		if err != nil || len(r.Elems) != 2 || !bytes.Equal(r.Elems[1].Str, workloads.SecretValue(tt.secret, "b", tt.size)) {
+			t.Fatalf("MGET after secret %x size %d: %v, %v", tt.secret, tt.size, r, err)
+		}
+	}
+	// Refused: a value no GET could be answered with, bad numbers, and a
+	// read of the secret.
+	for _, args := range [][]string{
+		{"CONCBENCH.VALUESIZE", "1048576"}, {"CONCBENCH.VALUESIZE", "-1"}, {"CONCBENCH.VALUESIZE", "x"},
+		{"CONCBENCH.SECRET", "xyz"}, {"CONCBENCH.SECRET", "12345678901234567"}, {"CONCBENCH.SECRET"},
+	} {
+		r, err := data.Do(args...)
+		if err != nil || r.Kind != resp.KindError {
+			t.Errorf("%v: %v, %v; want an error reply", args, r, err)
+		}
+	}
+	if err := ctl.SetValueSize(1 << 20); err == nil || !strings.Contains(err.Error(), "CONCBENCH.VALUESIZE") {
+		t.Errorf("SetValueSize over the reply budget: %v", err)
+	}
+	if s.ValueSize() != 0 {
+		t.Errorf("a refused CONCBENCH.VALUESIZE changed the size to %d", s.ValueSize())
+	}
+	anon := dial(t, s, 5*time.Second)
+	for _, args := range [][]string{{"CONCBENCH.SECRET", "1"}, {"CONCBENCH.VALUESIZE", "8"}} {
+		if r, err := anon.Do(args...); err != nil || !strings.HasPrefix(string(r.Str), "NOAUTH") {
+			t.Errorf("%v before AUTH: %v, %v; want NOAUTH", args, r, err)
+		}
+	}
+	if v, err := data.Get("item:3"); err != nil || !bytes.Equal(v, workloads.SecretValue(1, "item:3", 0)) {
+		t.Errorf("refused commands changed the values: GET = %q, %v", v, err)
+	}
+}

@@ -22,6 +22,8 @@
 // before it), and commands of its own, which [Control] sends:
 //
 //	CONCBENCH.LATENCY [distribution]  get or set the latency between benchmark cells
+//	CONCBENCH.SECRET hex              set the secret of derived values (never read back)
+//	CONCBENCH.VALUESIZE [bytes]       get or set the size of derived values
 //	CONCBENCH.STATS                   the counters since the start (Stats), as name:value lines
 //	CONCBENCH.WINDOW                  the counters since the previous WINDOW (Window), and start the next
 //	CONCBENCH.PROFILE START|STOP      a CPU profile of the server's process; STOP returns it (gzipped pprof)
@@ -34,8 +36,11 @@
 // Two things keep a strategy from producing its results without doing its
 // I/O. The values depend on a per-run secret ([Config.Secret]) that the
 // harness gives the server and its verifier but not the strategies; a child
-// process receives it on stdin ([WriteChildConfig]), never on its command
-// line. And the server counts what it serves, per measurement window
+// process receives it on stdin ([WriteChildConfig]), a server on another
+// machine over the harness's authenticated control connection
+// (CONCBENCH.SECRET, [Control.SetSecret]), never on a command line. No
+// command reads it back, so a strategy's connections, which must hold the
+// auth token of a remote server, cannot learn it. And the server counts what it serves, per measurement window
 // ([Window], read and restarted by CONCBENCH.WINDOW), with these
 // definitions:
 //

@@ -14,16 +14,18 @@ import (
 
 // Server is a running backend. Its methods are safe for concurrent use.
 type Server struct {
-	cfg     Config
-	ln      net.Listener
-	latency atomic.Pointer[Distribution]
-	store   store
-	stats   counters
-	room    roomSignal    // wakes readers waiting for the reply budget
-	prof    cpuProfile    // CONCBENCH.PROFILE
-	done    chan struct{} // closed by Close: every goroutine winds down
-	wg      sync.WaitGroup
-	stopCtx func() bool
+	cfg      Config
+	ln       net.Listener
+	latency  atomic.Pointer[Distribution]
+	derive   atomic.Pointer[derivation] // replaced whole under deriveMu
+	deriveMu sync.Mutex
+	store    store
+	stats    counters
+	room     roomSignal    // wakes readers waiting for the reply budget
+	prof     cpuProfile    // CONCBENCH.PROFILE
+	done     chan struct{} // closed by Close: every goroutine winds down
+	wg       sync.WaitGroup
+	stopCtx  func() bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -49,6 +51,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: make(map[*conn]struct{})}
 	s.store.limit = int64(cfg.MaxStoredBytes)
 	s.latency.Store(&cfg.Latency)
+	s.derive.Store(&derivation{secret: cfg.Secret, size: cfg.ValueSize})
 	s.stats.startWindow()
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -83,6 +86,46 @@ func (s *Server) SetLatency(d Distribution) error {
 		return fmt.Errorf("backend: %w", err)
 	}
 	s.latency.Store(&d)
+	return nil
+}
+
+// derivation is what a value not SET is derived from, besides its key:
+// workloads.SecretValue(secret, key, size). A request reads it once, so
+// its replies agree with each other while CONCBENCH.SECRET or
+// CONCBENCH.VALUESIZE change it.
+type derivation struct {
+	secret uint64
+	size   int
+}
+
+func (s *Server) derivation() derivation { return *s.derive.Load() }
+
+// SetSecret changes the secret of the values derived from now on (see
+// Config.Secret), as CONCBENCH.SECRET does.
+func (s *Server) SetSecret(secret uint64) {
+	s.deriveMu.Lock()
+	defer s.deriveMu.Unlock()
+	d := s.derivation()
+	d.secret = secret
+	s.derive.Store(&d)
+}
+
+// ValueSize returns the size of the values derived now (see
+// Config.ValueSize).
+func (s *Server) ValueSize() int { return s.derivation().size }
+
+// SetValueSize changes the size of the values derived from now on, as
+// CONCBENCH.VALUESIZE does. It must be below Config.MaxQueuedBytes, or no
+// GET could be answered.
+func (s *Server) SetValueSize(size int) error {
+	if size < 0 || size >= s.cfg.MaxQueuedBytes {
+		return fmt.Errorf("value size %d: want 0 to %d bytes, below this server's max queued bytes", size, s.cfg.MaxQueuedBytes-1)
+	}
+	s.deriveMu.Lock()
+	defer s.deriveMu.Unlock()
+	d := s.derivation()
+	d.size = size
+	s.derive.Store(&d)
 	return nil
 }
 

@@ -46,6 +46,9 @@ func NewClient(conn net.Conn, timeout time.Duration) *Client {
 	return &Client{conn: conn, timeout: timeout, rbuf: make([]byte, readBufferSize)}
 }
 
+// SetTimeout changes the limit of every later request (see Dial).
+func (c *Client) SetTimeout(timeout time.Duration) { c.timeout = timeout }
+
 // Close closes the connection.
 func (c *Client) Close() error {
 	if c.err == nil {
@@ -94,10 +97,11 @@ func (c *Client) Auth(username, password string) error {
 		args = []string{"AUTH", username, password}
 	}
 	c.wbuf = AppendCommand(c.wbuf[:0], args...)
-	if _, err := c.expectSimple("OK"); err != nil {
+	r, err := c.roundTrip()
+	if err != nil {
 		return fmt.Errorf("resp: AUTH: %w", err)
 	}
-	return nil
+	return CheckAuthReply(r)
 }
 
 // Ping checks that the server answers.

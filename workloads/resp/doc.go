@@ -24,6 +24,10 @@
 //     parser is called again.
 //   - A synchronous [Client] over one TCP connection, with a per-request
 //     deadline, AUTH, and a pipelined [Client.GetMany].
+//   - [Credentials], what every connection to a server with a password
+//     sends first: [Client.Login] for the client, and
+//     [Credentials.AppendAuth] with [CheckAuthReply] for an event loop that
+//     writes its own requests.
 //
 // Parsing replies in an event loop:
 //

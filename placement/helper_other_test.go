@@ -1,0 +1,7 @@
+//go:build !linux
+
+package placement
+
+const helperEnv = "PLACEMENT_TEST_HELPER"
+
+func runHelper(string) int { return 2 }
