@@ -3,8 +3,11 @@ package harness
 import (
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,11 +141,15 @@ func TestMisbehavingStrategiesFailTheirCellAndTheRunGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Run(context.Background(), plan, Options{Count: 2, Warmup: 1, Timeout: 200 * time.Millisecond, Out: bf})
+	sum, err := Run(context.Background(), plan, Options{Count: 2, Warmup: 1, RoundTime: 5 * time.Millisecond,
+		Timeout: 200 * time.Millisecond, Out: bf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFail := map[string]string{"wrong": "digest mismatch", "panic": "panicked", "hang": "cell timeout", "lazy": "not run"}
+	// Issue 14: a failed task is not finished work; with the default
+	// --max-errors 0 a cell whose tasks fail is a failed cell.
+	wantFail := map[string]string{"wrong": "digest mismatch", "panic": "panicked", "hang": "cell timeout", "lazy": "not run",
+		"errory": "tasks failed (more than --max-errors 0 allows): first: fetch timed out"}
 	for _, c := range plan.Cells {
 		err, failed := sum.Failed[c]
 		want, shouldFail := wantFail[c.StrategyLabel]
@@ -154,25 +161,78 @@ func TestMisbehavingStrategiesFailTheirCellAndTheRunGoesOn(t *testing.T) {
 			t.Errorf("%s: error %q does not say %q", c.StrategyLabel, err, want)
 		}
 	}
-	if !sum.Finished || len(sum.Results) != 4 {
-		t.Fatalf("finished=%v with %d counted results, want 4 (2 rounds × 2 good cells)", sum.Finished, len(sum.Results))
+	if !sum.Finished || len(sum.Results) != 2 {
+		t.Fatalf("finished=%v with %d counted results, want 2 (2 rounds of the good cell)", sum.Finished, len(sum.Results))
 	}
 	for _, r := range sum.Results {
-		if r.Cell.StrategyLabel == "errory" && r.Errors != 10 {
-			t.Errorf("errory: %d errors, want 10", r.Errors)
-		}
-		if r.Cell == good && (r.Errors != 0 || len(r.Latencies) != 30 || r.Wall <= 0) {
-			t.Errorf("blocking: errors=%d latencies=%d wall=%v", r.Errors, len(r.Latencies), r.Wall)
+		if r.Cell != good || r.Errors != 0 || r.Verified != 30*r.Passes || r.Tasks != 30*r.Passes || r.Wall <= 0 {
+			t.Errorf("%s: errors=%d verified=%d of %d tasks (%d passes) wall=%v", r.Cell.StrategyLabel, r.Errors, r.Verified, r.Tasks, r.Passes, r.Wall)
 		}
 	}
-	// The file holds the good cells' lines, parseable, and the failures.
+	// The file holds the good cell's lines, parseable, and the failures.
 	results := readBench(t, bf.Path())
-	if len(results) != 4 {
-		t.Fatalf("bench.txt has %d results, want 4", len(results))
+	if len(results) != 2 {
+		t.Fatalf("bench.txt has %d results, want 2", len(results))
 	}
 	data, _ := os.ReadFile(bf.Path())
-	if got := strings.Count(string(data), "--- FAIL: "); got != 4 {
-		t.Errorf("bench.txt has %d failure records, want 4:\n%s", got, data)
+	if got := strings.Count(string(data), "--- FAIL: "); got != 5 {
+		t.Errorf("bench.txt has %d failure records, want 5:\n%s", got, data)
+	}
+	if !strings.Contains(string(data), "--- FAIL: "+plan.Cells[5].Name+"\n    cell failed: 10 of 30 tasks failed") {
+		t.Errorf("bench.txt does not say how many of errory's tasks failed:\n%s", data)
+	}
+}
+
+// With --max-errors above the error rate, a cell whose tasks fail is
+// recorded, and only the verified tasks count as work: tasks/s is
+// verified tasks over the wall time and sec/op its inverse, while the
+// costs (errors/op) are per task run.
+func TestTolerableErrorsCountOnlyVerifiedTasks(t *testing.T) {
+	spec := smallSpec(t, "hash", params.Values{"tasks": "30"})
+	bf, err := CreateBenchFile(filepath.Join(t.TempDir(), "bench.txt"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cell(spec, erroryStrategy{}, "errory")
+	for _, maxErrors := range []float64{0.3, 0.34} {
+		sum, err := Run(context.Background(), &Plan{Cells: []*Cell{c}}, Options{Count: 1, MaxErrors: maxErrors, Out: bf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if maxErrors < 0.33 {
+			if err := sum.Failed[c]; err == nil || !strings.Contains(err.Error(), "10 of 30 tasks failed (more than --max-errors 0.3 allows)") {
+				t.Errorf("max errors %v: cell error %v, want 10 of 30 failed", maxErrors, err)
+			}
+			continue
+		}
+		if len(sum.Results) != 1 {
+			t.Fatalf("max errors %v: %d results, failed %v", maxErrors, len(sum.Results), sum.Failed)
+		}
+		r := sum.Results[0]
+		if r.Errors != 10 || r.Verified != 20 || r.Tasks != 30 || r.FirstError == nil {
+			t.Fatalf("errors=%d verified=%d tasks=%d first=%v, want 10, 20, 30", r.Errors, r.Verified, r.Tasks, r.FirstError)
+		}
+		res := readBench(t, bf.Path())
+		line := res[len(res)-1]
+		value := func(unit string) float64 {
+			v, ok := line.Value(unit)
+			if !ok {
+				t.Fatalf("no %s in %v", unit, line.Values)
+			}
+			return v
+		}
+		if got, want := value("tasks/s"), 20/r.Wall.Seconds(); math.Abs(got-want) > want*1e-5 {
+			t.Errorf("tasks/s = %g, want 20 verified tasks / %v = %g", got, r.Wall, want)
+		}
+		if got, want := value("sec/op"), r.Wall.Seconds()/20; math.Abs(got-want) > want*1e-5 {
+			t.Errorf("sec/op = %g, want %v / 20 verified tasks = %g", got, r.Wall, want)
+		}
+		if got := value("errors/op"); math.Abs(got-1.0/3) > 1e-5 {
+			t.Errorf("errors/op = %g, want 10/30", got)
+		}
+		if line.Iters != 30 {
+			t.Errorf("iterations %d, want the 30 tasks run", line.Iters)
+		}
 	}
 }
 
@@ -228,22 +288,24 @@ func TestBenchLineHasEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), &Plan{Cells: []*Cell{c}}, Options{Count: 1, Out: bf}); err != nil {
+	sum, err := Run(context.Background(), &Plan{Cells: []*Cell{c}}, Options{Count: 1, Warmup: 1, RoundTime: 5 * time.Millisecond, Out: bf})
+	if err != nil {
 		t.Fatal(err)
 	}
 	res := readBench(t, bf.Path())
-	if len(res) != 1 {
+	if len(res) != 1 || len(sum.Results) != 1 {
 		t.Fatalf("%d results", len(res))
 	}
 	r := res[0]
 	if got, want := string(r.Name), "Mandelbrot/width=64/rows=8/iter=256/strategy=blocking"; !strings.HasPrefix(got, want+"-") {
 		t.Errorf("name %q, want %s-P", got, want)
 	}
-	if r.Iters != 8 {
-		t.Errorf("iterations %d, want the task count 8", r.Iters)
+	if passes := sum.Results[0].Passes; r.Iters != 8*passes || passes < 1 {
+		t.Errorf("iterations %d, want the task count 8 × %d passes", r.Iters, passes)
 	}
 	for _, unit := range []string{"sec/op", "tasks/s", "p50-sec/op", "p99-sec/op", "p999-sec/op", "cpu-sec/op",
-		"bound-sec/op", "%bound", "B/op", "allocs/op", "errors/op", "peak-goroutines", "peak-threads"} {
+		"bound-sec/op", "%bound", "B/op", "allocs/op", "faults/op", "ctxsw/op", "errors/op", "spawns/op",
+		"peak-goroutines", "peak-threads"} {
 		if _, ok := r.Value(unit); !ok {
 			t.Errorf("no %s in %v", unit, r.Values)
 		}
@@ -283,22 +345,34 @@ func TestBandwidthIsMemoryBytesOverWallTime(t *testing.T) {
 	}
 }
 
-func TestPercentileIsNearestRank(t *testing.T) {
+func TestLatencyPercentilesAreNearestRank(t *testing.T) {
 	t.Parallel()
-	var d []time.Duration
-	for i := 1; i <= 1000; i++ {
-		d = append(d, time.Duration(i))
+	var d []int64
+	for i := 1000; i >= 1; i-- {
+		d = append(d, int64(i))
 	}
-	for _, tt := range []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 500}, {0.99, 990}, {0.999, 999}, {1, 1000}} {
-		if got := percentile(d, tt.q); got != tt.want {
-			t.Errorf("percentile(%v) = %v, want %v", tt.q, got, tt.want)
+	if got, want := latencyOf(d), (Latency{P50: 500, P99: 990, P999: 999, Max: 1000}); got != want {
+		t.Errorf("latencyOf(1..1000) = %+v, want %+v", got, want)
+	}
+	if latencyOf(nil) != (Latency{}) {
+		t.Error("latencies of nothing are not 0")
+	}
+	// The selection gives what sorting gives, on every size and on runs
+	// of equal values (a lockstep batch's tasks share their times).
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 3, 7, 100, 1001, 4096, 100003} {
+		for _, spread := range []int64{1, 3, 1 << 40} {
+			d := make([]int64, n)
+			for i := range d {
+				d[i] = rng.Int64N(spread)
+			}
+			sorted := slices.Sorted(slices.Values(d))
+			at := func(q float64) time.Duration { return time.Duration(sorted[nearestRank(n, q)]) }
+			want := Latency{P50: at(0.5), P99: at(0.99), P999: at(0.999), Max: time.Duration(sorted[n-1])}
+			if got := latencyOf(d); got != want {
+				t.Errorf("n=%d spread=%d: latencyOf = %+v, want %+v", n, spread, got, want)
+			}
 		}
-	}
-	if percentile(nil, 0.5) != 0 {
-		t.Error("percentile of nothing is not 0")
 	}
 }
 

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/concbench/concbench/params"
@@ -14,13 +15,21 @@ import (
 // rundir), as `concbench run` records it:
 //
 //	rec, err := harness.Record(plan, opt, harness.RecordOptions{Out: "out", Args: os.Args[1:]})
-//	sum, err := rec.Run(ctx)     // bench.txt as the cells finish, meta.json at the end
+//	sum, err := rec.Run(ctx)     // bench.txt as the cells finish, meta.json as it goes
 //	ok, err := rec.WriteReport() // report.md and report.html, once there are results
 //
-// Record makes out/<run-id>/ and points out/latest at it, and starts
-// bench.txt with its header; Run runs the plan into it (profiles and
-// flame graphs too, when the options ask for them) and writes meta.json;
-// WriteReport writes the report from bench.txt.
+// Record makes out/<run-id>/ and points out/latest at it, starts
+// bench.txt with its header and writes a first meta.json (every cell,
+// no rounds yet); Run runs the plan into it (profiles and flame graphs
+// too, when the options ask for them), bringing meta.json up to date as
+// rounds end (at most once a second, and at the end), so that a killed
+// run still has one; WriteReport writes the report from bench.txt.
+//
+// meta.json never claims more than bench.txt holds: a round is counted in
+// it only after its line is in bench.txt. Besides the rundir.Meta fields,
+// its notes record the run's round time and error limit ("run:
+// round-time", "run: max-errors") and each calibrated cell's passes a
+// round ("<cell name>: repeat").
 type Recording struct {
 	Dir   rundir.Dir
 	Bench *BenchFile
@@ -28,7 +37,17 @@ type Recording struct {
 	plan *Plan
 	opt  Options
 	meta rundir.Meta
+
+	cells   map[*Cell]*rundir.CellMeta // into meta.Cells
+	written time.Time                  // of meta.json, last
+	metaErr error                      // the first failed update during Run
 }
+
+// metaInterval is the most often Run rewrites meta.json: a killed run's
+// meta.json is at most this stale (and so claims less, never more, than
+// bench.txt holds), and a run of many short rounds does not spend its
+// time rewriting it.
+const metaInterval = time.Second
 
 // RecordOptions say where a Recording goes and what it notes besides the
 // results.
@@ -51,6 +70,10 @@ func Record(plan *Plan, opt Options, ro RecordOptions) (*Recording, error) {
 	if out == "" {
 		out = rundir.DefaultOut
 	}
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	opt = opt.withDefaults()
 	started := time.Now()
 	dir, err := rundir.Create(out, started)
 	if err != nil {
@@ -66,9 +89,29 @@ func Record(plan *Plan, opt Options, ro RecordOptions) (*Recording, error) {
 	if opt.Profile != nil {
 		opt.Profile.Dir = string(dir)
 	}
-	return &Recording{Dir: dir, Bench: bench, plan: plan, opt: opt,
+	notes := specNotes(plan)
+	notes["run: round-time"] = opt.RoundTime.String()
+	notes["run: max-errors"] = strconv.FormatFloat(opt.MaxErrors, 'g', -1, 64)
+	r := &Recording{Dir: dir, Bench: bench, plan: plan, opt: opt,
 		meta: rundir.Meta{ID: dir.ID(), Args: ro.Args, Started: started, Backend: backend,
-			Count: opt.Count, Warmup: opt.Warmup, Skipped: plan.Skipped, Notes: specNotes(plan)}}, nil
+			Count: opt.Count, Warmup: opt.Warmup, Skipped: plan.Skipped, Notes: notes,
+			Cells: make([]rundir.CellMeta, len(plan.Cells))},
+		cells: map[*Cell]*rundir.CellMeta{}}
+	for i, c := range plan.Cells {
+		r.meta.Cells[i].Name = c.Name
+		r.cells[c] = &r.meta.Cells[i]
+	}
+	// From the start, so that a run killed before its end has one.
+	if err := r.writeMeta(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// writeMeta writes meta.json as it stands.
+func (r *Recording) writeMeta() error {
+	r.written = time.Now()
+	return r.Dir.WriteMeta(&r.meta)
 }
 
 // describeBackends is what the bench.txt header and meta.json say of the
@@ -80,20 +123,55 @@ func describeBackends(b BackendProvider) string {
 	return b.Describe()
 }
 
-// Run runs the plan (see the function Run) and then writes meta.json,
-// interrupted or not, with how each cell ended. The error is Run's, or
-// else meta.json's.
+// Run runs the plan (see the function Run), keeping meta.json up to date
+// as rounds end, and writes it a last time at the end, interrupted or
+// not, with how each cell ended. The error is Run's, or else meta.json's.
 func (r *Recording) Run(ctx context.Context) (*Summary, error) {
-	sum, err := Run(ctx, r.plan, r.opt)
+	opt := r.opt
+	observe := opt.Observe
+	opt.Observe = func(e Event) {
+		r.observe(e)
+		if observe != nil {
+			observe(e)
+		}
+	}
+	sum, err := Run(ctx, r.plan, opt)
 	r.meta.Ended = time.Now()
 	if sum != nil {
 		r.meta.Finished = sum.Finished
-		r.meta.Cells = cellMeta(r.plan, sum)
 	}
-	if merr := r.Dir.WriteMeta(&r.meta); merr != nil && err == nil {
+	if merr := r.writeMeta(); merr != nil && err == nil {
 		err = merr
 	}
+	if err == nil {
+		err = r.metaErr
+	}
 	return sum, err
+}
+
+// observe brings meta.json's cells up to date with a round's event, and
+// writes meta.json when it was last written metaInterval ago or more.
+func (r *Recording) observe(e Event) {
+	if e.Kind != RoundEnded {
+		return
+	}
+	m := r.cells[e.Cell]
+	res := e.Result
+	switch {
+	case res.Err != nil:
+		m.Failed = res.Err.Error()
+	case e.Counted:
+		m.Rounds++
+		m.Errors += res.Errors
+	}
+	if e.Round == 0 && res.Err == nil && e.Warmup > 0 {
+		r.meta.Notes[e.Cell.Name+": repeat"] = strconv.Itoa(res.Passes)
+	}
+	if time.Since(r.written) >= metaInterval {
+		if err := r.writeMeta(); err != nil && r.metaErr == nil {
+			r.metaErr = err
+		}
+	}
 }
 
 // WriteReport writes report.md and report.html (package results/report)
@@ -108,25 +186,6 @@ func (r *Recording) WriteReport() (bool, error) {
 		return false, err
 	}
 	return true, nil
-}
-
-// cellMeta summarizes how each cell of plan ended, in plan order.
-func cellMeta(plan *Plan, sum *Summary) []rundir.CellMeta {
-	byCell := map[*Cell]*rundir.CellMeta{}
-	cells := make([]rundir.CellMeta, len(plan.Cells))
-	for i, c := range plan.Cells {
-		cells[i].Name = c.Name
-		byCell[c] = &cells[i]
-	}
-	for _, r := range sum.Results {
-		m := byCell[r.Cell]
-		m.Rounds++
-		m.Errors += r.Errors
-	}
-	for c, err := range sum.Failed {
-		byCell[c].Failed = err.Error()
-	}
-	return cells
 }
 
 // specNotes are the facts recorded while building the specs

@@ -5,30 +5,125 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/pprof"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/concbench/concbench/strategies"
 )
 
-// Options control a run.
+// Defaults and limits of Options.
+const (
+	// DefaultRoundTime is the least wall time of a round unless Options
+	// says otherwise: long enough that scheduler ticks and timer wake-ups
+	// (milliseconds) average out, as `go test -benchtime` aims at a
+	// second; short enough that the default matrix's 78 cells × 11 rounds
+	// fit in minutes on 2 cores.
+	DefaultRoundTime = 200 * time.Millisecond
+	// QuickRoundTime is the round time of a quick run (`run --quick`).
+	QuickRoundTime = 20 * time.Millisecond
+	// DefaultCount is the counted rounds per cell unless told otherwise:
+	// with 10 samples benchstat's 95 % interval of the median no longer
+	// spans the whole range of the samples, as it does with 6.
+	DefaultCount = 10
+	// MaxCount caps the counted rounds per cell (and MaxWarmup the warm-up
+	// rounds): a thousand samples of a cell already resolve differences far
+	// below this machine's noise; more is a typo, not a plan.
+	MaxCount  = 1000
+	MaxWarmup = 100
+	// DefaultTimeout bounds one round of one cell, and DefaultFetchTimeout
+	// one request, when Options leaves them zero.
+	DefaultTimeout      = time.Minute
+	DefaultFetchTimeout = 5 * time.Second
+)
+
+// Options control a run. The zero value of each field means its default,
+// except Count, which must be set.
 type Options struct {
-	Count  int // counted rounds per cell
-	Warmup int // rounds per cell run first and not counted
-	// Timeout bounds one round of one cell; a round past it fails the cell.
+	Count int // counted rounds per cell, 1 to MaxCount
+	// Warmup is the rounds per cell run first and not counted, 0 to
+	// MaxWarmup. The first calibrates the cell's passes (see RoundTime)
+	// and samples its peak goroutines and threads; with none, rounds are
+	// single passes and peaks are not reported.
+	Warmup int
+	// RoundTime is the least wall time of a round (0: DefaultRoundTime).
+	// A round runs its cell's task set as many times (passes) as the
+	// first warm-up round found it takes to last this long; a cell whose
+	// single pass lasts longer runs one.
+	RoundTime time.Duration
+	// Timeout bounds one round of one cell; a round past it fails the cell
+	// (0: DefaultTimeout). It must exceed RoundTime.
 	Timeout time.Duration
-	// FetchTimeout bounds one request; a request past it is a task error.
+	// FetchTimeout bounds one request; a request past it is a task error
+	// (0: DefaultFetchTimeout).
 	FetchTimeout time.Duration
+	// MaxErrors is the fraction of a round's tasks that may fail (fetch
+	// errors: timeouts, resets, short replies) without failing the cell,
+	// in [0, 1). The default 0 fails a cell on its first failed task: a
+	// failed task is not finished work, and a figure measured while tasks
+	// fail is not the strategy's.
+	MaxErrors float64
 	// Backends provides the servers of I/O cells; nil runs them in-process.
+	// If it implements RoundCheck, it checks every round.
 	Backends BackendProvider
+	// Checks check every round of every cell (see RoundCheck).
+	Checks []RoundCheck
 	// Out receives the benchmark lines (usually a *BenchFile). May be nil.
 	Out LineWriter
-	// Progress receives one human-readable line per cell round. May be nil.
+	// Observe receives the run's progress as it happens (see Event). Nil:
+	// TextProgress on Progress, if that is set.
+	Observe func(Event)
+	// Progress receives human-readable progress lines. May be nil.
 	Progress io.Writer
 	// Profile, if set, adds a profiled pass after each cell's last counted
 	// round (see Profiling in profile.go). nil: no profiles.
 	Profile *Profiling
+
+	run *runner // set by Run: the rounds' shared state, for profiled passes
+}
+
+// ErrBadOptions is wrapped by Validate's errors.
+var ErrBadOptions = errors.New("harness: bad options")
+
+// Validate reports what is wrong with o, with the defaults applied: a
+// count or warm-up out of range, a negative duration, a round time over
+// the cell timeout, a MaxErrors outside [0, 1).
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	switch {
+	case o.Count < 1 || o.Count > MaxCount:
+		return fmt.Errorf("%w: count must be between 1 and %d, got %d", ErrBadOptions, MaxCount, o.Count)
+	case o.Warmup < 0 || o.Warmup > MaxWarmup:
+		return fmt.Errorf("%w: warm-up must be between 0 and %d rounds, got %d", ErrBadOptions, MaxWarmup, o.Warmup)
+	case o.RoundTime < 0:
+		return fmt.Errorf("%w: round time must be positive, got %v", ErrBadOptions, o.RoundTime)
+	case o.Timeout < 0:
+		return fmt.Errorf("%w: timeout must be positive, got %v", ErrBadOptions, o.Timeout)
+	case o.FetchTimeout < 0:
+		return fmt.Errorf("%w: fetch timeout must be positive, got %v", ErrBadOptions, o.FetchTimeout)
+	case o.RoundTime >= o.Timeout:
+		return fmt.Errorf("%w: round time %v must be below the cell timeout %v (a round that lasts the round time would time out)",
+			ErrBadOptions, o.RoundTime, o.Timeout)
+	case !(o.MaxErrors >= 0 && o.MaxErrors < 1) || math.IsNaN(o.MaxErrors):
+		return fmt.Errorf("%w: max errors must be a fraction of the tasks in [0, 1), got %v", ErrBadOptions, o.MaxErrors)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.RoundTime == 0 {
+		o.RoundTime = DefaultRoundTime
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.Observe == nil && o.Progress != nil {
+		o.Observe = TextProgress(o.Progress)
+	}
+	return o
 }
 
 // LineWriter receives the results of a run as they happen.
@@ -42,33 +137,39 @@ var ErrCellFailed = errors.New("cell failed")
 
 // Summary is what a run did.
 type Summary struct {
-	Results  []*CellResult // counted rounds, in the order they ran
+	Results  []*CellResult // counted rounds written to Out, in the order they ran
 	Failed   map[*Cell]error
 	Finished bool // false when ctx ended the run early
 }
 
-// Run executes plan: warm-up rounds, then counted rounds, each round running
-// every cell once in plan order. A failed cell is recorded once and skipped
-// in later rounds; the run goes on. When ctx is cancelled, Run returns after
-// the cell in progress is abandoned, with every finished cell recorded.
+// Run executes plan: warm-up rounds, then counted rounds, each round
+// running every cell once in plan order. A cell's first warm-up round
+// calibrates its passes (Options.RoundTime). A failed cell is recorded
+// once and skipped in later rounds; the run goes on. When ctx is
+// cancelled, Run returns after the cell in progress is abandoned, with
+// every finished cell recorded. A result is in the Summary only once Out
+// has it, so a failed write (a full disk) never leaves the Summary, and
+// the meta.json made from it, claiming more than bench.txt holds.
 func Run(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
-	if opt.Count < 1 {
-		return nil, fmt.Errorf("harness: count must be at least 1, got %d", opt.Count)
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = time.Minute
-	}
-	if opt.FetchTimeout <= 0 {
-		opt.FetchTimeout = 5 * time.Second
-	}
+	opt = opt.withDefaults()
 	if opt.Backends == nil {
 		opt.Backends = &InProcessBackends{}
 		defer opt.Backends.Close()
 	}
+	r := newRunner(opt)
+	opt.run = r
+	observe := opt.Observe
+	if observe == nil {
+		observe = func(Event) {}
+	}
 	sum := &Summary{Failed: map[*Cell]error{}}
 	rounds := opt.Warmup + opt.Count
+	observe(Event{Kind: RunStarted, Cells: len(plan.Cells), Rounds: rounds, Warmup: opt.Warmup})
 	for round := 0; round < rounds; round++ {
-		for _, cell := range plan.Cells {
+		for ci, cell := range plan.Cells {
 			if _, failed := sum.Failed[cell]; failed {
 				continue
 			}
@@ -76,11 +177,19 @@ func Run(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 				return sum, nil
 			}
 			counted := round >= opt.Warmup
-			res := runCell(ctx, cell, opt)
+			started := time.Now()
+			var res *CellResult
+			if round == 0 && opt.Warmup > 0 {
+				res = r.calibrate(ctx, cell)
+			} else {
+				res = r.round(ctx, cell, counted)
+			}
 			if ctx.Err() != nil {
 				return sum, nil // the round in progress was interrupted: not a result
 			}
-			progress(opt.Progress, round, rounds, opt.Warmup, cell, res)
+			ev := Event{Kind: RoundEnded, Cell: cell, CellIndex: ci, Cells: len(plan.Cells),
+				Round: round, Rounds: rounds, Warmup: opt.Warmup, Counted: counted && res.Err == nil,
+				Result: res, Elapsed: time.Since(started)}
 			if res.Err != nil {
 				sum.Failed[cell] = res.Err
 				if opt.Out != nil {
@@ -88,192 +197,102 @@ func Run(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 						return sum, err
 					}
 				}
+				observe(ev)
 				continue
 			}
-			if !counted {
-				continue
-			}
-			sum.Results = append(sum.Results, res)
-			if opt.Out != nil {
+			if counted && opt.Out != nil {
 				if err := opt.Out.WriteResult(res); err != nil {
 					return sum, err
 				}
 			}
+			if counted {
+				sum.Results = append(sum.Results, res)
+			}
+			observe(ev)
 			if round == rounds-1 {
 				profileCell(ctx, cell, opt) // no-op unless opt.Profile is set
 			}
 		}
 	}
 	sum.Finished = true
+	observe(Event{Kind: RunEnded, Cells: len(plan.Cells), Rounds: rounds, Warmup: opt.Warmup})
 	return sum, nil
 }
 
-func progress(w io.Writer, round, rounds, warmup int, c *Cell, r *CellResult) {
-	if w == nil {
-		return
-	}
-	kind := "round"
-	if round < warmup {
-		kind = "warm-up"
-	}
-	status := fmt.Sprintf("%9.3fms  %10.0f tasks/s", float64(r.Wall)/1e6, r.TasksPerSec())
-	if bw, ok := r.BytesPerSec(); ok {
-		status += fmt.Sprintf("  %6.2f GB/s", bw/1e9)
-	}
-	if r.Errors > 0 {
-		status += fmt.Sprintf("  %d errors", r.Errors)
-	}
-	if r.Err != nil {
-		status = "FAILED: " + r.Err.Error()
-	}
-	fmt.Fprintf(w, "%s %d/%d  %s  %s\n", kind, round+1, rounds, c.Name, status)
-}
-
-// runCell runs one round of one cell and verifies it, after collecting the
-// garbage of whatever ran before (see runCellAsIs).
+// runCell runs a round of cell at its calibrated passes (one before any
+// calibration), after collecting the garbage of whatever ran before, and
+// keeps its latencies (CellResult.Latencies). For tests and the Go
+// benchmarks of the matrix.
 func runCell(ctx context.Context, cell *Cell, opt Options) *CellResult {
-	// Collect the previous cell's garbage now, not during this one.
-	runtime.GC()
-	return runCellAsIs(ctx, cell, opt)
-}
-
-// runCellAsIs runs one round without the forced collection first: the
-// profiled pass's rounds, whose profile must show the collections the
-// strategy causes and not one the harness forces before every round (on a
-// cell of a few milliseconds that forced collection was half the samples).
-func runCellAsIs(ctx context.Context, cell *Cell, opt Options) *CellResult {
-	res := &CellResult{Cell: cell, Tasks: len(cell.Spec.Tasks)}
-	spec := cell.Spec
-	var addrs []string
-	if spec.Backend.Instances > 0 {
-		var err error
-		addrs, err = opt.Backends.Prepare(ctx, spec)
-		if err != nil {
-			res.Err = fmt.Errorf("%w: backend: %v", ErrCellFailed, err)
-			return res
+	r := runnerOf(opt)
+	res := r.round(ctx, cell, false)
+	if res.Err == nil {
+		res.Latencies = make([]time.Duration, len(r.lat))
+		for i, d := range r.lat {
+			res.Latencies[i] = time.Duration(d)
 		}
+		slices.Sort(res.Latencies)
 	}
-	var before snapshot
-	job := strategies.NewJob(spec, addrs, opt.FetchTimeout, strategies.OnBegin(func() { before = takeSnapshot() }))
-
-	baseline := uint64(runtime.NumGoroutine())
-	sampler := startPeakSampler()
-
-	cellCtx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	labels := pprof.Labels("workload", spec.Workload, "params", spec.Params.String(), "strategy", cell.StrategyLabel)
-	// The strategy runs on its own goroutine so that a round past its
-	// timeout can be abandoned (a strategy that ignores ctx keeps running
-	// until it notices; the run goes on without it).
-	go pprof.Do(cellCtx, labels, func(ctx context.Context) {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Errorf("%w: %v", strategies.ErrPanic, p)
-			}
-		}()
-		done <- cell.Strategy.Run(ctx, job)
-	})
-	var runErr error
-	select {
-	case runErr = <-done:
-	case <-cellCtx.Done():
-		// Give a strategy that honours ctx a moment to return cleanly.
-		select {
-		case runErr = <-done:
-		case <-time.After(time.Second):
-			runErr = cellCtx.Err()
-		}
-		if ctx.Err() == nil {
-			runErr = fmt.Errorf("round exceeded the cell timeout of %v", opt.Timeout)
-		}
-		goroutines, threads := sampler.Stop()
-		res.PeakGoroutines, res.PeakThreads = goroutines-min(goroutines, baseline), threads
-		res.Err = fmt.Errorf("%w: %v", ErrCellFailed, runErr)
-		return res
-	}
-	after := takeSnapshot()
-	goroutines, threads := sampler.Stop()
-	res.PeakGoroutines, res.PeakThreads = goroutines-min(goroutines, baseline), threads
-	if runErr != nil {
-		res.Err = fmt.Errorf("%w: %v", ErrCellFailed, runErr)
-		return res
-	}
-	if before == (snapshot{}) {
-		res.Err = fmt.Errorf("%w: strategy returned without running its tasks (Begin was never called)", ErrCellFailed)
-		return res
-	}
-	res.CPU = after.cpu - before.cpu
-	res.AllocBytes = after.allocBytes - before.allocBytes
-	res.AllocObjects = after.allocObjects - before.allocObjects
-	res.Spawned = after.spawned - before.spawned
-	res.Err = verify(res, job)
-	res.Bound = bound(cell)
 	return res
 }
 
-// verify checks every task's outcome, fills in wall time, latencies and the
-// error count, and returns the reason the cell failed, if it did.
-func verify(res *CellResult, job *strategies.Job) error {
-	began := job.Began()
-	var end time.Time
-	lat := make([]time.Duration, 0, job.Tasks())
-	for i, o := range job.Outcomes() {
-		switch {
-		case !o.Done:
-			return fmt.Errorf("%w: task %d: %v", ErrCellFailed, i, strategies.ErrNotRun)
-		case errors.Is(o.Err, strategies.ErrPanic):
-			return fmt.Errorf("%w: %v", ErrCellFailed, o.Err)
-		case o.Err != nil:
-			res.Errors++
-			if res.FirstError == nil {
-				res.FirstError = o.Err
-			}
-		default:
-			if err := job.Spec.Check(i, o.Result); err != nil {
-				return fmt.Errorf("%w: digest mismatch: %v", ErrCellFailed, err)
-			}
-			lat = append(lat, o.End.Sub(o.Start))
+// runCellAsIs runs one round without the forced collection first, and
+// without sampling peaks: the profiled pass's rounds, whose profile must
+// show the collections the strategy causes and not one the harness forces
+// before every round (on a cell of a few milliseconds that forced
+// collection was half the samples). Its passes make the round last about
+// as long as the profiled pass (Profiling.MinDuration), at most the
+// calibrated ones. opts are added to the round's job (a profiler's
+// strategies.OnBegin and strategies.OnLastFinish hooks).
+func runCellAsIs(ctx context.Context, cell *Cell, opt Options, opts ...strategies.JobOption) *CellResult {
+	r := runnerOf(opt)
+	st := r.state(cell)
+	passes := st.passes
+	if st.perPass > 0 && opt.Profile != nil {
+		want := opt.Profile.MinDuration
+		if want <= 0 {
+			want = defaultProfileTime
 		}
-		if o.End.After(end) {
-			end = o.End
-		}
+		passes = min(passes, max(1, int(want/st.perPass)))
 	}
-	res.Wall = end.Sub(began)
-	res.Latencies = sortedDurations(lat)
-	return nil
+	return r.run(ctx, cell, passes, false, false, false, opts...)
 }
 
-// bound is the least wall time the strategy's model allows for the cell:
-// the scalar reference's CPU time spread over the cores it can use, and for
-// I/O, Little's law (fetches × latency ÷ fetches in flight) or the longest
-// chain of dependent fetches, whichever is largest.
-func bound(cell *Cell) time.Duration {
-	spec := cell.Spec
-	conc := cell.Strategy.Concurrency(spec)
-	cores := max(1, min(conc.Cores, runtime.GOMAXPROCS(0)))
-	b := spec.ReferenceTime / time.Duration(cores)
-	if n := spec.Fetches(); n > 0 {
-		lat := spec.Backend.Latency
-		little := time.Duration(n) * lat / time.Duration(max(1, conc.InFlight))
-		chain := time.Duration(spec.MaxFetchesPerTask()) * lat
-		b = max(b, little, chain)
+// runnerOf returns the run's shared state, or fresh state for a round run
+// outside Run (tests).
+func runnerOf(opt Options) *runner {
+	if opt.run != nil {
+		return opt.run
 	}
-	return b
+	return newRunner(opt.withDefaults())
 }
 
-// CellResult is one counted round of one cell.
+// CellResult is one round of one cell.
 type CellResult struct {
-	Cell           *Cell
-	Tasks          int
-	Errors         int
-	FirstError     error
-	Wall           time.Duration   // Begin to the last task's end
-	Latencies      []time.Duration // of tasks without error, sorted
-	CPU            time.Duration   // user+system of the whole process during the round
+	Cell   *Cell
+	Passes int // times the round ran the spec's task set
+	// Tasks is the tasks the round ran: the spec's tasks × Passes, the
+	// benchmark line's iteration count.
+	Tasks int
+	// Verified is the tasks that finished without error with the
+	// reference's result: the finished work, which wall time, throughput
+	// and latencies are about.
+	Verified   int
+	Errors     int // tasks that failed with an error
+	FirstError error
+	Wall       time.Duration // Begin to the last task's end
+	Latency    Latency       // of the verified tasks
+	// Latencies are the verified tasks' latencies, sorted, kept only by
+	// rounds run outside Run (runCell, for tests): a run keeps their
+	// percentiles alone, as a round may have millions.
+	Latencies      []time.Duration
+	CPU            time.Duration // user+system of the whole process during the round
+	MinorFaults    uint64        // page faults served from memory, whole process
+	CtxSwitches    uint64        // voluntary + involuntary context switches, whole process
 	AllocBytes     uint64
 	AllocObjects   uint64
 	Spawned        uint64 // goroutines created
+	PeaksSampled   bool   // the peaks below were measured (in a warm-up round)
 	PeakGoroutines uint64 // above the harness's own
 	PeakThreads    uint64 // OS threads of the process
 	Bound          time.Duration
@@ -281,19 +300,27 @@ type CellResult struct {
 }
 
 // BytesPerSec is the memory bandwidth of the round: the spec's
-// MemoryBytes over the wall time. It reports false for workloads that do
-// not count their memory traffic.
+// MemoryBytes for each pass over the wall time. It reports false for
+// workloads that do not count their memory traffic.
 func (r *CellResult) BytesPerSec() (float64, bool) {
 	if r.Cell.Spec.MemoryBytes <= 0 || r.Wall <= 0 {
 		return 0, false
 	}
-	return float64(r.Cell.Spec.MemoryBytes) / r.Wall.Seconds(), true
+	return float64(r.Cell.Spec.MemoryBytes) * float64(max(r.Passes, 1)) / r.Wall.Seconds(), true
 }
 
-// TasksPerSec is the throughput of the round.
+// TasksPerSec is the throughput of the round: verified tasks a second.
 func (r *CellResult) TasksPerSec() float64 {
 	if r.Wall <= 0 {
 		return 0
 	}
-	return float64(r.Tasks) / r.Wall.Seconds()
+	return float64(r.Verified) / r.Wall.Seconds()
+}
+
+// SecPerTask is the round's wall time per verified task: 1 / TasksPerSec.
+func (r *CellResult) SecPerTask() float64 {
+	if r.Verified == 0 {
+		return 0
+	}
+	return r.Wall.Seconds() / float64(r.Verified)
 }

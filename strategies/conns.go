@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/concbench/concbench/workloads/resp"
@@ -35,7 +36,7 @@ func (j *Job) Dial(ctx context.Context) (*Conns, error) {
 	}
 	c := &Conns{addrs: addrs, timeout: j.FetchTimeout, clients: make([]*resp.Client, len(addrs))}
 	for b := range addrs {
-		if _, err := c.client(ctx, b); err != nil {
+		if _, err := c.client(ctx, b, max(connectTimeout, c.timeout)); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -43,16 +44,26 @@ func (j *Job) Dial(ctx context.Context) (*Conns, error) {
 	return c, nil
 }
 
-// client returns the connection to backend b, dialling it if it is not
-// open (at Dial, or after it broke).
-func (c *Conns) client(ctx context.Context, b int) (*resp.Client, error) {
+// connectTimeout bounds a dial of setup (Job.Dial, Job.DialPool): setup
+// dials hundreds of connections at once, which on a loaded machine can
+// take longer than one request may. A job whose fetch timeout is longer
+// gets that instead. A connection dialled again inside a task (after it
+// broke) is part of the task's request and gets the fetch timeout.
+const connectTimeout = 10 * time.Second
+
+// client returns the connection to backend b, dialling it within
+// dialTimeout if it is not open (at Dial, or after it broke). Requests on
+// it get the fetch timeout.
+func (c *Conns) client(ctx context.Context, b int, dialTimeout time.Duration) (*resp.Client, error) {
 	if cl := c.clients[b]; cl != nil {
 		return cl, nil
 	}
-	cl, err := resp.Dial(ctx, c.addrs[b], c.timeout)
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", c.addrs[b])
 	if err != nil {
 		return nil, fmt.Errorf("dial backend %s: %w", c.addrs[b], err)
 	}
+	cl := resp.NewClient(conn, c.timeout)
 	c.clients[b] = cl
 	return cl, nil
 }
@@ -75,7 +86,7 @@ func inStep(err error) bool {
 
 // Get fetches key from backend instance b.
 func (c *Conns) Get(b int, key string) ([]byte, error) {
-	cl, err := c.client(context.Background(), b)
+	cl, err := c.client(context.Background(), b, c.timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +123,7 @@ const maxReconnects = 3
 // connection; calls for one backend, and Get, may not.
 func (c *Conns) GetMany(ctx context.Context, b int, keys []string, fn func(i int, v []byte, err error)) {
 	for next, breaks := 0, 0; next < len(keys); {
-		cl, err := c.client(ctx, b)
+		cl, err := c.client(ctx, b, c.timeout)
 		if err != nil {
 			failFrom(next, keys, err, fn)
 			return

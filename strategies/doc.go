@@ -12,8 +12,15 @@
 //
 // Sub-packages add the reactor (an epoll loop) and simd (vector kernels and
 // lockstep batches). Every strategy runs the same [workloads.Spec] and records
-// one [Outcome] a task through [Job.Finish] (usually via [Job.RunTask]); the
-// harness checks each result against the reference.
+// each task through [Job.Finish] (usually via [Job.RunTask]) into a compact
+// [Record]; the harness checks each result against the reference.
+//
+// A [Job] runs the spec's task set [Job.Passes] times, so that a round of a
+// cheap workload lasts long enough to time: job task i is spec task i mod N
+// ([Job.SpecTask], [Job.Cursor]) in pass i / N ([Job.Pass]). Each pass is a
+// closed batch: a strategy starts the tasks of a pass once every task of
+// the pass before has finished, so a pass overlaps as much as its N tasks
+// allow, however many passes there are.
 //
 // A strategy does its setup (dialling connections, starting workers) first,
 // then calls [Job.Begin]; the harness times from Begin to the last task's
@@ -36,7 +43,7 @@
 // cmd/concbench/main.go, as reactor and simd have.
 //
 //	def, _ := strategies.Lookup("pool")
-//	s, _ := def.New(params.Values{"workers": "8"})
-//	job := strategies.NewJob(spec, nil, time.Second)
-//	err := s.Run(ctx, job)
+//	s, _, _ := def.New(params.Values{"workers": "8"})
+//	job := strategies.NewJob(spec, nil, time.Second, strategies.Repeat(3))
+//	err := s.Run(ctx, job) // 3 × len(spec.Tasks) records in job.Records()
 package strategies

@@ -36,33 +36,39 @@ func (g goroutines) Run(ctx context.Context, job *Job) error {
 		// CPU only: nothing to borrow, every task is its own goroutine.
 		job.Begin()
 		var wg sync.WaitGroup
-		for i := range job.Tasks() {
-			wg.Go(func() { job.RunTask(i, workloads.Scalar, nil) })
+		for p := range job.Passes() {
+			lo, hi := job.Pass(p)
+			for i := lo; i < hi; i++ {
+				wg.Go(func() { job.RunTask(i, workloads.Scalar, nil) })
+			}
+			wg.Wait() // the pass is a closed batch: the next starts after it
 		}
-		wg.Wait()
 		return nil
 	}
-	pool, err := job.DialPool(ctx, min(g.conns, job.Tasks()))
+	pool, err := job.DialPool(ctx, min(g.conns, job.PassTasks()))
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	job.Begin()
 	var wg sync.WaitGroup
-	for i := range job.Tasks() {
-		wg.Go(func() {
-			// The task's latency starts once it holds a connection, as a
-			// pool worker's starts once it takes the task: waiting for a
-			// connection is queueing, not service, in every strategy.
-			conns, err := pool.Borrow(ctx)
-			if err != nil {
-				job.Finish(i, time.Now(), workloads.Result{}, err)
-				return
-			}
-			defer pool.Return(conns)
-			job.RunTask(i, workloads.Scalar, conns)
-		})
+	for p := range job.Passes() {
+		lo, hi := job.Pass(p)
+		for i := lo; i < hi; i++ {
+			wg.Go(func() {
+				// The task's latency starts once it holds a connection, as a
+				// pool worker's starts once it takes the task: waiting for a
+				// connection is queueing, not service, in every strategy.
+				conns, err := pool.Borrow(ctx)
+				if err != nil {
+					job.Finish(i, time.Now(), workloads.Result{}, err)
+					return
+				}
+				defer pool.Return(conns)
+				job.RunTask(i, workloads.Scalar, conns)
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	return nil
 }

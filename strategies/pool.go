@@ -33,7 +33,7 @@ func (p pool) Concurrency(spec *workloads.Spec) Concurrency {
 }
 
 func (p pool) Run(ctx context.Context, job *Job) error {
-	n := min(p.workers, job.Tasks())
+	n := min(p.workers, job.PassTasks())
 	conns := make([]*Conns, n)
 	defer func() {
 		for _, c := range conns {
@@ -49,25 +49,38 @@ func (p pool) Run(ctx context.Context, job *Job) error {
 		}
 		conns[w] = c
 	}
-	// Buffered to the task count so the feeder never waits on slow workers
-	// (its sends are not part of any task's latency).
-	tasks := make(chan int, job.Tasks())
+	// Buffered to a pass's task count so the feeder never waits on slow
+	// workers (its sends are not part of any task's latency).
+	tasks := make(chan int, job.PassTasks())
+	// pass counts the current pass's unfinished tasks: the feeder waits
+	// for it before feeding the next pass, which is a closed batch as the
+	// first is. Every pass pays its atomic decrement a task, the last one
+	// too, so a task costs the same whatever the number of passes.
+	var pass sync.WaitGroup
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for w := range n {
 		wg.Go(func() {
 			for i := range tasks {
-				if ctx.Err() != nil {
-					continue // drain: cancelled tasks stay unrecorded (not run)
+				if ctx.Err() == nil { // cancelled: drain, tasks stay unrecorded (not run)
+					job.RunTask(i, workloads.Scalar, conns[w])
 				}
-				job.RunTask(i, workloads.Scalar, conns[w])
+				pass.Done()
 			}
 		})
 	}
 	job.Begin()
-	for i := range job.Tasks() {
-		tasks <- i
+	defer close(tasks)
+	for q := range job.Passes() {
+		lo, hi := job.Pass(q)
+		pass.Add(hi - lo)
+		for i := lo; i < hi; i++ {
+			tasks <- i
+		}
+		pass.Wait()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
-	close(tasks)
 	return nil
 }

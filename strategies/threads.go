@@ -32,7 +32,7 @@ func (t threads) Concurrency(spec *workloads.Spec) Concurrency {
 }
 
 func (t threads) Run(ctx context.Context, job *Job) error {
-	pool, err := job.DialPool(ctx, min(t.max, job.Tasks()))
+	pool, err := job.DialPool(ctx, min(t.max, job.PassTasks()))
 	if err != nil {
 		return err
 	}
@@ -40,20 +40,24 @@ func (t threads) Run(ctx context.Context, job *Job) error {
 	job.Begin()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for i := range job.Tasks() {
-		// Borrowing a connection set is the bound: at most max threads.
-		conns, err := pool.Borrow(ctx)
-		if err != nil {
-			return err
+	for p := range job.Passes() {
+		lo, hi := job.Pass(p)
+		for i := lo; i < hi; i++ {
+			// Borrowing a connection set is the bound: at most max threads.
+			conns, err := pool.Borrow(ctx)
+			if err != nil {
+				return err
+			}
+			wg.Go(func() {
+				// Locked and never unlocked: when this goroutine exits, the
+				// runtime terminates its thread instead of reusing it, so each
+				// task really gets a thread of its own (clone, then exit).
+				runtime.LockOSThread()
+				defer pool.Return(conns)
+				job.RunTask(i, workloads.Scalar, conns)
+			})
 		}
-		wg.Go(func() {
-			// Locked and never unlocked: when this goroutine exits, the
-			// runtime terminates its thread instead of reusing it, so each
-			// task really gets a thread of its own (clone, then exit).
-			runtime.LockOSThread()
-			defer pool.Return(conns)
-			job.RunTask(i, workloads.Scalar, conns)
-		})
+		wg.Wait() // the pass is a closed batch: the next starts after it
 	}
 	return nil
 }

@@ -6,19 +6,22 @@ import (
 	"github.com/concbench/concbench/params"
 )
 
-// The CPU workloads. Default sizes aim at 20-100 ms of scalar work a round on
-// this project's 2-core VM, so a cell is long enough to time and short enough
-// that make bench interleaves many rounds.
+// The CPU workloads. A round repeats a workload's task set until it lasts
+// the round time (harness.Options.RoundTime), so a task count does not set
+// how long a round is timed for; it sets one pass, which the slowest
+// strategy (threads: a thread created and ended per task, about 100 µs on
+// this project's 2-core VM) must finish within a round time or so, lest
+// its cells alone stretch make bench past its few minutes.
 
 func init() {
 	register(&Definition{
 		Name:    "noop",
 		Summary: "empty tasks: each strategy's per-task overhead (spawn, hand-off)",
 		Class:   ClassCPU,
-		// 20k tasks: enough to time a goroutine spawn (about 1 µs) and few
-		// enough that a thread per task (about 75 µs here) stays short.
-		Params: []params.Spec{params.Int("tasks", 20000, 1, 1<<24, "number of tasks")},
-		Quick:  params.Values{"tasks": "5000"},
+		// 2000 tasks: a pass of a thread per task (about 100 µs each here)
+		// takes a round time; the cheaper strategies repeat it.
+		Params: []params.Spec{params.Int("tasks", 2000, 1, 1<<24, "number of tasks")},
+		Quick:  params.Values{"tasks": "500"},
 		build: func(p params.Set) (*Spec, error) {
 			return &Spec{Tasks: oneStepTasks(p.Int("tasks"), func(int) Step {
 				return Step{Kind: StepCompute, Kernel: KernelNoop}
@@ -30,7 +33,11 @@ func init() {
 		Summary: "float32 dot products over chunks of two shared arrays (in cache, or span=32Mi for 256 MiB out of cache)",
 		Class:   ClassCPU,
 		Params: []params.Spec{
-			params.Int("tasks", 16384, 1, 1<<24, "number of tasks (one dot product each)"),
+			// 4096 tasks of 4096 floats read 128 MiB of the out-of-cache
+			// row's arrays a pass (half of them), far beyond the cache a
+			// VM here gets, while a pass of the threads strategy stays
+			// near a round time.
+			params.Int("tasks", 4096, 1, 1<<24, "number of tasks (one dot product each)"),
 			params.Int("size", 4096, 1, maxDotSize, "floats per task"),
 			// 64 Ki floats: two 256 KiB arrays, inside L2 of the VMs we run on.
 			params.Int("span", 65536, 1, 1<<28, "floats in each shared array; task i reads chunk i mod (span/size)"),
@@ -38,8 +45,11 @@ func init() {
 		// The second span is 2 × 128 MiB: out of every cache, so the
 		// kernel runs at memory bandwidth.
 		Matrix: params.Values{"span": "64Ki,32Mi"},
-		Quick:  params.Values{"tasks": "4096"},
-		build:  buildDot,
+		// Quick: the out-of-cache row's arrays a quarter of the size, so
+		// that building them costs a quick run little, and a pass of 32
+		// MiB of them.
+		Quick: params.Values{"tasks": "1024", "span": "64Ki,8Mi"},
+		build: buildDot,
 	})
 	register(&Definition{
 		Name:    "mandelbrot",
@@ -65,10 +75,11 @@ func init() {
 		Summary: "FNV-1a of one small message a task, like hashing a session token per request",
 		Class:   ClassCPU,
 		Params: []params.Spec{
-			params.Int("tasks", 20000, 1, 1<<24, "number of tasks (messages)"),
+			// As noop: a pass of a thread per task takes a round time.
+			params.Int("tasks", 2000, 1, 1<<24, "number of tasks (messages)"),
 			params.Int("size", 64, 1, 1<<20, "bytes a message"),
 		},
-		Quick: params.Values{"tasks": "5000"},
+		Quick: params.Values{"tasks": "500"},
 		build: func(p params.Set) (*Spec, error) {
 			n, size := p.Int("tasks"), p.Int("size")
 			if n*size > 1<<30 {

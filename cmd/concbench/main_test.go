@@ -35,8 +35,18 @@ func TestMain(m *testing.M) {
 
 func concbench(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return concbenchWith(t, binary, dir, nil, args...)
+}
+
+// concbenchWith runs the binary bin in dir with env added to the test's
+// environment.
+func concbenchWith(t *testing.T, bin, dir string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -141,7 +151,7 @@ func TestBadInputGivesUsageErrors(t *testing.T) {
 		{[]string{"run", "hash.tasks=0"}, `tasks="0": must be between 1 and`},
 		{[]string{"run", "nothing.x=1"}, `"nothing" is neither a workload`},
 		{[]string{"run", "justaword"}, `want NAME.PARAM=VALUE`},
-		{[]string{"run", "--count", "0"}, `--count must be at least 1`},
+		{[]string{"run", "--count", "0"}, `--count must be between 1 and`},
 		{[]string{"run", "--backend", "mysql://x"}, `want builtin, inprocess or redis://HOST:PORT`},
 		{[]string{"run", "--no-such-flag"}, `flag provided but not defined`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
@@ -159,7 +169,7 @@ func TestBadInputGivesUsageErrors(t *testing.T) {
 
 func TestHelpAndList(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"list", "--help"}, {"report", "--help"}, {"backend", "--help"}, {"help", "run"}} {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"list", "--help"}, {"report", "--help"}, {"backend", "--help"}, {"doctor", "--help"}, {"version", "--help"}, {"help", "run"}} {
 		out, errOut, code := concbench(t, t.TempDir(), args...)
 		if code != 0 || !strings.Contains(out+errOut, "Usage") {
 			t.Errorf("%v: exit %d, no usage text:\n%s%s", args, code, out, errOut)

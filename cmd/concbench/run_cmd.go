@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,11 +24,14 @@ import (
 const runUsage = `Usage: concbench run [flags] [NAME.PARAM=VALUE ...]
 
 Runs every selected workload with every selected strategy: warm-up rounds,
-then --count counted rounds, strategies interleaved round by round. Each task's
-result is checked against the scalar reference; a cell with a wrong result,
-a panic or a timeout is recorded as failed and the run goes on. Results go to
-OUT/<run-id>/bench.txt (Go benchmark format, one line per counted round) as
-each cell finishes, and OUT/latest points at the newest run.
+then --count counted rounds, strategies interleaved round by round. A round
+repeats the cell's task set as many times (passes) as the first warm-up round
+found it takes to last --round-time; figures stay per task. Each task's result
+is checked against the scalar reference; a cell with a wrong result, a panic,
+a timeout, or more failed tasks than --max-errors allows is recorded as failed
+and the run goes on (exit 1). Results go to OUT/<run-id>/bench.txt (Go
+benchmark format, one line per counted round) as each round finishes, and
+OUT/latest points at the newest run.
 
 NAME.PARAM=VALUE sets a workload or strategy parameter; a comma list is a
 sweep (one cell per value). See 'concbench list' for every parameter.
@@ -44,6 +49,8 @@ Flags:
 type runFlags struct {
 	workloads, strategies string
 	count, warmup         int
+	roundTime             time.Duration
+	maxErrors             errorRate
 	quick                 bool
 	out                   string
 	timeout, fetchTimeout time.Duration
@@ -60,12 +67,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.workloads, "workloads", "", "comma-separated workloads (default: all; see 'concbench list')")
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated strategies (default: all available here)")
-	fs.IntVar(&f.count, "count", 6, "counted rounds per cell (6 is the fewest for which benchstat gives a 95% confidence interval)")
-	fs.IntVar(&f.warmup, "warmup", 1, "warm-up rounds per cell, not counted")
-	fs.BoolVar(&f.quick, "quick", false, "small task counts: the whole matrix in about a minute on 2 cores")
+	fs.IntVar(&f.count, "count", harness.DefaultCount, fmt.Sprintf("counted rounds per cell, at most %d (with 10, benchstat's 95%% interval of the median is narrower than the samples' range)", harness.MaxCount))
+	fs.IntVar(&f.warmup, "warmup", 1, fmt.Sprintf("warm-up rounds per cell, not counted, at most %d; the first calibrates the rounds' passes and samples peak goroutines and threads (0: single-pass rounds, no peaks)", harness.MaxWarmup))
+	fs.DurationVar(&f.roundTime, "round-time", harness.DefaultRoundTime, fmt.Sprintf("least wall time of a round: the warm-up finds how many passes over the task set that takes (default %v with --quick); must be below --timeout", harness.QuickRoundTime))
+	fs.Var(&f.maxErrors, "max-errors", "failed tasks a round may have without failing its cell, as a fraction or percentage of its tasks (0.01 or 1%); 0: none")
+	fs.BoolVar(&f.quick, "quick", false, "small task counts and short rounds: the whole matrix in under a minute on 2 cores")
 	fs.StringVar(&f.out, "out", rundir.DefaultOut, "folder that holds run folders")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "limit for one round of one cell; a round past it fails the cell")
-	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 5*time.Second, "limit for one backend request; a request past it is a task error")
+	fs.DurationVar(&f.timeout, "timeout", harness.DefaultTimeout, "limit for one round of one cell; a round past it fails the cell")
+	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", harness.DefaultFetchTimeout, "limit for one backend request; a request past it is a task error")
 	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, or redis://HOST:PORT")
 	fs.StringVar(&f.format, "format", "text", "table format on stdout: text, ascii or markdown")
 	fs.BoolVar(&f.wide, "wide", false, "text tables in full: strategy parameters in the headers, benchstat's delta, p-value and sample counts next to each speedup")
@@ -79,8 +88,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
-	if f.count < 1 || f.warmup < 0 {
-		fmt.Fprintf(stderr, "concbench run: --count must be at least 1 and --warmup at least 0 (got %d, %d)\n", f.count, f.warmup)
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if f.quick && !set["round-time"] {
+		f.roundTime = harness.QuickRoundTime
+	}
+	if err := checkRunFlags(f); err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitUsage
 	}
 	if _, err := results.ParseFormat(f.format); err != nil {
@@ -95,7 +109,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	provider, err := backendProvider(f.backend, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
-		return exitUsage
+		if errors.Is(err, errBackendUsage) {
+			return exitUsage
+		}
+		return exitError
 	}
 	defer provider.Close()
 	if _, isRedis := provider.(*harness.RedisBackend); isRedis {
@@ -117,13 +134,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(stderr, "skipped: %s\n", s)
 	}
-	opt := harness.Options{Count: f.count, Warmup: f.warmup, Timeout: f.timeout, FetchTimeout: f.fetchTimeout,
-		Backends: provider}
+	opt := harness.Options{Count: f.count, Warmup: f.warmup, RoundTime: f.roundTime, MaxErrors: float64(f.maxErrors),
+		Timeout: f.timeout, FetchTimeout: f.fetchTimeout, Backends: provider}
 	if !f.quiet {
 		opt.Progress = stderr
 	}
 	if f.profile {
 		opt.Profile = &harness.Profiling{Trace: f.trace}
+		if f.quick {
+			opt.Profile.MinDuration = quickProfileTime
+		}
 	}
 	// simd: the kernel path that path=auto resolves to here (the simd
 	// cells also carry the path that ran in their names).
@@ -133,7 +153,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stderr, "run %s: %d cells × %d rounds (+%d warm-up) → %s\n", rec.Dir.ID(), len(plan.Cells), f.count, f.warmup, rec.Dir)
+	fmt.Fprintf(stderr, "run %s: %d cells × %d rounds (+%d warm-up) of at least %v → %s\n", rec.Dir.ID(), len(plan.Cells),
+		f.count, f.warmup, f.roundTime, rec.Dir)
 
 	sum, err := rec.Run(ctx)
 	if err != nil {
@@ -153,6 +174,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "report: %s and %s\n", rec.Dir.ReportHTML(), filepath.Base(rec.Dir.ReportMarkdown()))
 	}
 	fmt.Fprintf(stderr, "results: %s (go tool benchstat -col /strategy %s)\n", bench, bench)
+	if n := cellsWithErrors(sum); n > 0 {
+		fmt.Fprintf(stderr, "%d cell(s) had failed tasks within --max-errors %v (errors/op in bench.txt); their figures count verified tasks only\n", n, &f.maxErrors)
+	}
 	switch {
 	case !sum.Finished:
 		fmt.Fprintf(stderr, "interrupted: the cells finished so far are in %s\n", bench)
@@ -169,13 +193,78 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// cellsWithErrors counts the cells with a recorded round whose tasks
+// partly failed (within --max-errors, or the cell would have failed).
+func cellsWithErrors(sum *harness.Summary) int {
+	cells := map[*harness.Cell]bool{}
+	for _, r := range sum.Results {
+		if r.Errors > 0 {
+			cells[r.Cell] = true
+		}
+	}
+	return len(cells)
+}
+
+// quickProfileTime is the profiled pass of a cell in a quick run: about
+// ten CPU samples a core, enough to see the hot spots; the full run's
+// quarter of a second a cell would be a large share of a quick run, whose
+// rounds are 20 ms.
+const quickProfileTime = 100 * time.Millisecond
+
+// checkRunFlags rejects values the run cannot honour, each with a reason:
+// nothing is replaced by a default behind the user's back.
+func checkRunFlags(f runFlags) error {
+	switch {
+	case f.count < 1 || f.count > harness.MaxCount:
+		return fmt.Errorf("--count must be between 1 and %d (got %d)", harness.MaxCount, f.count)
+	case f.warmup < 0 || f.warmup > harness.MaxWarmup:
+		return fmt.Errorf("--warmup must be between 0 and %d (got %d)", harness.MaxWarmup, f.warmup)
+	case f.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive (got %v)", f.timeout)
+	case f.fetchTimeout <= 0:
+		return fmt.Errorf("--fetch-timeout must be positive (got %v)", f.fetchTimeout)
+	case f.roundTime <= 0:
+		return fmt.Errorf("--round-time must be positive (got %v)", f.roundTime)
+	case f.roundTime >= f.timeout:
+		return fmt.Errorf("--round-time %v must be below --timeout %v: a round that long would time out", f.roundTime, f.timeout)
+	}
+	return nil
+}
+
+// errorRate is the value of --max-errors: a fraction of a round's tasks,
+// written as one (0.01) or as a percentage (1%).
+type errorRate float64
+
+func (e *errorRate) String() string { return strconv.FormatFloat(float64(*e), 'g', -1, 64) }
+
+func (e *errorRate) Set(s string) error {
+	v, percent := strings.CutSuffix(strings.TrimSpace(s), "%")
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("want a fraction (0.01) or a percentage (1%%)")
+	}
+	if percent {
+		x /= 100
+	}
+	if !(x >= 0 && x < 1) {
+		return fmt.Errorf("want a fraction in [0, 1) or a percentage below 100%%, got %s", s)
+	}
+	*e = errorRate(x)
+	return nil
+}
+
 // selection turns flags and NAME.PARAM=VALUE arguments into a harness
 // selection, checking names as it goes.
 func selection(f runFlags, args []string) (harness.Selection, error) {
 	sel := harness.Selection{Quick: f.quick,
 		WorkloadParams: map[string]params.Values{}, StrategyParams: map[string]params.Values{}}
-	sel.Workloads = splitList(f.workloads)
-	sel.Strategies = splitList(f.strategies)
+	var err error
+	if sel.Workloads, err = nameList("--workloads", f.workloads); err != nil {
+		return sel, err
+	}
+	if sel.Strategies, err = nameList("--strategies", f.strategies); err != nil {
+		return sel, err
+	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
 			return sel, fmt.Errorf("flag %q after a NAME.PARAM=VALUE argument: put flags first", a)
@@ -202,6 +291,7 @@ func selection(f runFlags, args []string) (harness.Selection, error) {
 	return sel, nil
 }
 
+// splitList splits a comma-separated list, dropping empty entries.
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -210,6 +300,29 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// nameList splits the comma-separated names of flag. An empty flag means
+// "all" (nil); a flag that names nothing (",,,") or a name twice is an
+// error, never "all".
+func nameList(flag, s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("%s names %s twice", flag, p)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s %q names nothing: leave it out to run them all", flag, s)
+	}
+	return out, nil
 }
 
 func isUsageError(err error) bool {
@@ -222,17 +335,48 @@ func isUsageError(err error) bool {
 	return false
 }
 
+// backendProvider returns the provider --backend names: the built-in
+// backend as child processes or in process, real Redis or Valkey servers
+// (redis://), or built-in backends on other machines (concbench://). A
+// wrong value is a usage error (errBackendUsage, exit 2); servers that
+// cannot be reached, refuse the password or token, or are not what the
+// URL says are not (exit 3), each in one line.
 func backendProvider(spec string, stderr io.Writer) (harness.BackendProvider, error) {
+	// Servers are contacted all at once, each within 10 s; the minute
+	// bounds a name that takes the resolver long to give up on.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var (
+		p   harness.BackendProvider
+		err error
+	)
 	switch {
 	case spec == "builtin":
 		return &harness.ChildBackends{Stderr: stderr}, nil
 	case spec == "inprocess":
 		return &harness.InProcessBackends{}, nil
 	case strings.HasPrefix(spec, "redis://"):
-		return harness.NewRedisBackend(strings.TrimPrefix(spec, "redis://"), stderr)
+		var r *harness.RedisBackend
+		if r, err = harness.NewRedisBackend(ctx, spec); err == nil {
+			p = r
+		}
+	case strings.HasPrefix(spec, "concbench://"):
+		var r *harness.RemoteBackends
+		if r, err = harness.NewRemoteBackends(ctx, spec); err == nil {
+			p = r
+		}
 	default:
-		return nil, fmt.Errorf("--backend %q: want builtin, inprocess or redis://HOST:PORT", spec)
+		return nil, fmt.Errorf("%w %q: want builtin, inprocess or redis://HOST:PORT (redis://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] "+
+			"for Redis or Valkey servers), or concbench://[TOKEN@]HOST:PORT[,HOST:PORT...] for 'concbench backend' servers elsewhere",
+			errBackendUsage, spec)
 	}
+	switch {
+	case errors.Is(err, harness.ErrBadBackendURL):
+		return nil, fmt.Errorf("%w: %w", errBackendUsage, err)
+	case err != nil:
+		return nil, err
+	}
+	return p, nil
 }
 
 // withoutLatency sets latency=0s on every workload with fetch steps, for a
@@ -250,7 +394,7 @@ func withoutLatency(sel *harness.Selection) error {
 		if l, ok := v["latency"]; ok {
 			for _, x := range strings.Split(l, ",") {
 				if dur, err := time.ParseDuration(strings.TrimSpace(x)); err != nil || dur != 0 {
-					return fmt.Errorf("%s.latency=%s: the redis backend cannot inject latency; use the builtin backend", d.Name, l)
+					return fmt.Errorf("%s.latency=%s: a redis backend cannot inject latency; use the builtin backend, or concbench:// backends elsewhere", d.Name, l)
 				}
 			}
 		}

@@ -10,7 +10,10 @@
 // size, the per-request timeout, the strategy's parameters); the child
 // dials its connections, prints {"ready":true}, waits for "go", runs the
 // tasks its own way and prints one JSON line per task and a final
-// {"done":true}. The harness keeps the clock: the timed region starts when
+// {"done":true}. A job of several passes sends "repeat" with the job, and
+// the child runs the task set that many times, a pass after another
+// ([Program.Repeats] says a child does; one that does not gets one pass a
+// round). The harness keeps the clock: the timed region starts when
 // the child is ready, a task ends when its line arrives, and every result is
 // checked against the Go reference bit for bit as for any strategy. A child
 // that hangs is killed when the context ends; one that crashes or prints

@@ -84,7 +84,7 @@ func TestPythonStrategiesMatchTheReference(t *testing.T) {
 					if !began.After(before) {
 						t.Errorf("Begin was not called during Run")
 					}
-					strategytest.Verified(t, job)
+					strategytest.VerifiedResults(t, job)
 				})
 			}
 		})

@@ -58,7 +58,19 @@ type Program struct {
 	// Cores and InFlight are what the child's model can overlap, before
 	// capping by the task count (see Concurrency).
 	Cores, InFlight int
+	// Repeats says the child honours the job line's repeat field (runs
+	// the task set that many times, pass after pass: PROTOCOL.md). A
+	// program written before the field existed ignores it: leave Repeats
+	// false and the harness gives it one pass a round (SinglePass). Run
+	// sends the job's passes either way; the Python strategies, whose
+	// shared module speaks the field, run a Program through a strategy
+	// of their own that repeats.
+	Repeats bool
 }
+
+// SinglePass reports whether the child runs only one pass a job: it does
+// unless Repeats is set.
+func (p *Program) SinglePass() bool { return !p.Repeats }
 
 // Concurrency reports Cores and InFlight, capped by the number of tasks.
 func (p *Program) Concurrency(spec *workloads.Spec) strategies.Concurrency {
@@ -78,7 +90,7 @@ func (p *Program) Run(ctx context.Context, job *strategies.Job) error {
 	if err != nil {
 		return fmt.Errorf("external %s: %w", p.Name, err)
 	}
-	wire, err := newWireJob(p.Name, p.Params, backends, job.FetchTimeout.Nanoseconds(), job.Spec)
+	wire, err := newWireJob(p.Name, p.Params, backends, job.FetchTimeout.Nanoseconds(), job.Passes(), job.Spec)
 	if err != nil {
 		return fmt.Errorf("external %s: %w", p.Name, err)
 	}
@@ -173,8 +185,9 @@ func (p *Program) converse(job *strategies.Job, msg []byte, stdin io.WriteCloser
 	var (
 		begin    time.Time
 		ready    bool
-		finished = make([]bool, job.Tasks())
-		left     = job.Tasks()
+		tasks    = job.Tasks()
+		finished = make([]uint64, (tasks+63)/64) // a bit a task: reported
+		left     = tasks
 	)
 	for n := 1; sc.Scan(); n++ {
 		var l wireLine
@@ -199,9 +212,9 @@ func (p *Program) converse(job *strategies.Job, msg []byte, stdin io.WriteCloser
 			switch {
 			case !ready:
 				return fmt.Errorf("%w: line %d: task %d reported before ready", ErrProtocol, n, i)
-			case i < 0 || i >= len(finished):
-				return fmt.Errorf("%w: line %d: task %d out of range [0,%d)", ErrProtocol, n, i, len(finished))
-			case finished[i]:
+			case i < 0 || i >= tasks:
+				return fmt.Errorf("%w: line %d: task %d out of range [0,%d)", ErrProtocol, n, i, tasks)
+			case finished[i/64]&(1<<(i%64)) != 0:
 				return fmt.Errorf("%w: line %d: task %d reported twice", ErrProtocol, n, i)
 			}
 			r, taskErr, err := l.result()
@@ -212,12 +225,12 @@ func (p *Program) converse(job *strategies.Job, msg []byte, stdin io.WriteCloser
 			if now := time.Now(); start.After(now) {
 				start = now // the child's clock ran ahead of ours
 			}
-			finished[i] = true
+			finished[i/64] |= 1 << (i % 64)
 			left--
 			job.Finish(i, start, r, taskErr)
 		case l.Done:
 			if left > 0 {
-				return fmt.Errorf("%w: done after %d of %d tasks", ErrProtocol, len(finished)-left, len(finished))
+				return fmt.Errorf("%w: done after %d of %d tasks", ErrProtocol, tasks-left, tasks)
 			}
 			return nil
 		default:
@@ -227,7 +240,7 @@ func (p *Program) converse(job *strategies.Job, msg []byte, stdin io.WriteCloser
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%w: reading output: %v", ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: output ended before the done line (%d of %d tasks reported)", ErrProtocol, len(finished)-left, len(finished))
+	return fmt.Errorf("%w: output ended before the done line (%d of %d tasks reported)", ErrProtocol, tasks-left, tasks)
 }
 
 // result decodes a task line: its result and its task error, or why the

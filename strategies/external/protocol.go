@@ -24,8 +24,10 @@ type wireJob struct {
 	Backends       []string          `json:"backends"`
 	ValueSize      int               `json:"value_size"`
 	FetchTimeoutNs int64             `json:"fetch_timeout_ns"`
-	Input          wireInput         `json:"input"`
-	Tasks          [][]wireStep      `json:"tasks"`
+	// Repeat is how many passes over Tasks the job is (absent: 1).
+	Repeat int          `json:"repeat,omitempty"`
+	Input  wireInput    `json:"input"`
+	Tasks  [][]wireStep `json:"tasks"`
 }
 
 // wireInput is the shared input, sent once. []byte fields travel as
@@ -83,11 +85,13 @@ var ErrUnsupportedKernel = errors.New("kernel not in the external protocol")
 
 // newWireJob encodes spec and the job's connection facts for a child:
 // backends holds one address for each of spec's backend instances
-// ([strategies.Job.BackendAddrs]). The
+// ([strategies.Job.BackendAddrs]); repeat is the job's passes over the
+// tasks (sent only when above 1, so a job of one pass reads as it did
+// before the field existed). The
 // stream workload's kernels are not part of protocol 1: their hundreds of
 // MiB of arrays would travel through a pipe as base64, and a bandwidth
 // figure of an interpreter says nothing about its concurrency model.
-func newWireJob(strategy string, params map[string]string, backends []string, fetchTimeoutNs int64, spec *workloads.Spec) (*wireJob, error) {
+func newWireJob(strategy string, params map[string]string, backends []string, fetchTimeoutNs int64, repeat int, spec *workloads.Spec) (*wireJob, error) {
 	w := &wireJob{
 		Protocol:       ProtocolVersion,
 		Strategy:       strategy,
@@ -98,6 +102,9 @@ func newWireJob(strategy string, params map[string]string, backends []string, fe
 		ValueSize:      spec.Backend.ValueSize,
 		FetchTimeoutNs: fetchTimeoutNs,
 		Tasks:          make([][]wireStep, len(spec.Tasks)),
+	}
+	if repeat > 1 {
+		w.Repeat = repeat
 	}
 	for _, kv := range spec.Params {
 		w.WorkloadParams[kv.Name] = kv.Value

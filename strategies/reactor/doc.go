@@ -27,7 +27,10 @@
 //
 //   - loops (default 1): event loops. P (or 0) is one per core, GOMAXPROCS.
 //     Loops claim tasks one at a time from a shared counter, so they stay
-//     balanced whatever each task costs.
+//     balanced whatever each task costs. A job of several passes runs them
+//     one after another: each loop returns to Run at the end of a pass,
+//     keeping its thread, connections and state, and all start the next
+//     together.
 //   - conns (default 0: 256 split over the loops): connections per loop to
 //     each backend. The total of 256 is the in-flight level of the other
 //     strategies' defaults, so loops=1 and loops=P differ only in loops.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +42,9 @@ type loop struct {
 	timer timerHeap[*conn]
 
 	active    int  // tasks admitted and not finished
-	exhausted bool // every task of the job has been claimed
+	exhausted bool // every task of the pass has been claimed
 	spare     []*task
+	passes    chan struct{} // a value for each pass the loop is to run
 
 	doneMu sync.Mutex
 	done   []*task // handed back by offload workers
@@ -126,15 +126,11 @@ func (l *loop) awaitConnected(deadline time.Time) error {
 	}
 }
 
-// loop runs until every task it claimed has finished, or the run is
-// cancelled. It keeps its OS thread for the whole run: the loop is the
-// single thread of an asyncio program or of one nginx worker.
+// loop runs one pass: until every task it claimed from the pass has
+// finished, or the run is cancelled. Its goroutine keeps its OS thread for
+// the whole run (see Run): the loop is the single thread of an asyncio
+// program or of one nginx worker.
 func (l *loop) loop(ctx context.Context) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if testHookLoopStart != nil {
-		testHookLoopStart(ctx)
-	}
 	for {
 		l.admit()
 		l.flush()
@@ -396,5 +392,6 @@ type runState struct {
 	timeout time.Duration // per request; 0: none
 
 	next    atomic.Int64 // the next task to claim
+	end     int64        // the end of the pass being run (set between passes)
 	stopped atomic.Bool  // the context is done: loops and workers stop
 }

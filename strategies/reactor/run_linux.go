@@ -13,18 +13,22 @@ import (
 	"github.com/concbench/concbench/strategies"
 )
 
-// defaultConnectTimeout bounds setup's handshakes when the job sets no
-// fetch timeout.
-const defaultConnectTimeout = 10 * time.Second
+// connectTimeout bounds setup's handshakes: all of a run's connections
+// are dialled at once, before the timed part, and on a loaded machine a
+// few hundred handshakes can take longer than one request may. A job
+// whose fetch timeout is longer gets that instead. Dialling is setup, not
+// a fetch: the fetch timeout bounds requests, whose misses are task errors.
+const connectTimeout = 10 * time.Second
 
 func available() error { return nil }
 
 // Run dials every loop's connections, then (timed from job.Begin) runs the
-// loops, one goroutine each locked to its OS thread, until every task has
-// finished or ctx is done. It closes every descriptor and waits for every
-// goroutine it started before returning.
+// loops, one goroutine each locked to its OS thread, pass after pass (the
+// loops stop at the end of a pass, and all start the next together), until
+// every task has finished or ctx is done. It closes every descriptor and
+// waits for every goroutine it started before returning.
 func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
-	tasks := job.Tasks()
+	tasks := job.PassTasks()
 	if tasks == 0 {
 		job.Begin()
 		return nil
@@ -83,10 +87,7 @@ func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
 	}()
 
 	if rs.addrs != nil {
-		deadline := time.Now().Add(defaultConnectTimeout)
-		if job.FetchTimeout > 0 {
-			deadline = time.Now().Add(job.FetchTimeout)
-		}
+		deadline := time.Now().Add(max(connectTimeout, job.FetchTimeout))
 		for _, l := range loops {
 			if err := l.addConns(conns); err != nil {
 				return err
@@ -107,20 +108,46 @@ func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
 		}
 	}
 
-	job.Begin()
+	// The loops' goroutines live for the whole run, each on its locked
+	// thread, and run one pass each time they are told to; started here
+	// (inside Run) so they inherit the caller's profiler labels (pprof.Do
+	// around Run), and ctx carries them for pprof.Label too.
 	errs := make([]error, len(loops))
-	var wg sync.WaitGroup
+	var running, pass sync.WaitGroup
+	defer running.Wait()
 	for i, l := range loops {
-		// Started here so the loops inherit the caller's profiler labels
-		// (pprof.Do around Run); ctx carries them for pprof.Label too.
-		wg.Go(func() { errs[i] = l.loop(ctx) })
+		l.passes = make(chan struct{}, 1)
+		defer close(l.passes)
+		running.Go(func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if testHookLoopStart != nil {
+				testHookLoopStart(ctx)
+			}
+			for range l.passes {
+				errs[i] = l.loop(ctx)
+				pass.Done()
+			}
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		if ctx.Err() != nil { // cancelled: the loops' errors say only that
-			return ctx.Err()
+
+	job.Begin()
+	for p := range job.Passes() {
+		lo, hi := job.Pass(p)
+		rs.next.Store(int64(lo))
+		rs.end = int64(hi)
+		pass.Add(len(loops))
+		for _, l := range loops {
+			l.exhausted = false
+			l.passes <- struct{}{}
 		}
-		return err
+		pass.Wait()
+		if err := errors.Join(errs...); err != nil {
+			if ctx.Err() != nil { // cancelled: the loops' errors say only that
+				return ctx.Err()
+			}
+			return err
+		}
 	}
 	return nil
 }

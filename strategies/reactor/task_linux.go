@@ -29,7 +29,7 @@ type task struct {
 	err      error  // set by an offload worker whose compute failed
 }
 
-// admit claims tasks from the job, shared by all loops, until this loop has
+// admit claims tasks of the pass, shared by all loops, until this loop has
 // limit of them in flight. Claiming one at a time from a shared counter
 // balances the loops whatever the tasks cost. A task's start is its
 // admission, as a pool worker's task starts when the worker takes it.
@@ -42,8 +42,8 @@ func (l *loop) admit() {
 		if l.run.stopped.Load() {
 			return
 		}
-		i := int(l.run.next.Add(1) - 1)
-		if i >= job.Tasks() {
+		i := l.run.next.Add(1) - 1
+		if i >= l.run.end {
 			l.exhausted = true
 			return
 		}
@@ -53,7 +53,7 @@ func (l *loop) admit() {
 		} else {
 			t = &task{loop: l}
 		}
-		t.index, t.start, t.cur, t.err = i, time.Now(), job.Spec.Cursor(i), nil
+		t.index, t.start, t.cur, t.err = int(i), time.Now(), job.Cursor(int(i)), nil
 		l.active++
 		l.advance(t)
 	}

@@ -36,9 +36,11 @@
 //
 // The strategy registers as "simd" with parameters batch (tasks advanced in
 // lockstep) and path ("auto" resolves to the path that runs, so the cell
-// name records it: strategy=simd(batch=256,path=avx512)). The tasks are
-// split into one contiguous chunk per core. A worker takes a batch of its
-// chunk and, round after round, moves every unfinished task one step:
+// name records it: strategy=simd(batch=256,path=avx512)). The tasks of each
+// pass of the job are split into one contiguous chunk per core (the next
+// pass starts once every worker has finished its chunk). A worker takes a
+// batch of its chunk and, round after round, moves every unfinished task
+// one step:
 //
 //   - compute steps run on the vector kernels; the hashing steps (hash,
 //     render, burst) of all tasks in the round are hashed together in lanes

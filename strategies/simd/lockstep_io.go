@@ -38,7 +38,7 @@ func (w *worker) fetchRound(ctx context.Context) {
 			if len(w.fetches) > 0 {
 				err = fmt.Errorf("simd: fetch step names backend %d of %d", b, len(w.fetches))
 			}
-			w.errs[k] = fmt.Errorf("task %d: %w", c.Task(), err)
+			w.errs[k] = fmt.Errorf("task %d: %w", w.first+k, err)
 			continue
 		}
 		g := &w.fetches[b]
@@ -77,7 +77,7 @@ func (w *worker) fetch(ctx context.Context, b int) {
 			err = w.cursors[k].Fetched(v)
 		}
 		if err != nil {
-			w.errs[k] = fmt.Errorf("task %d: %w", w.cursors[k].Task(), err)
+			w.errs[k] = fmt.Errorf("task %d: %w", w.first+k, err)
 		}
 	})
 }

@@ -66,44 +66,60 @@ func (s *strategy) Concurrency(spec *workloads.Spec) strategies.Concurrency {
 	return strategies.Concurrency{Cores: w, InFlight: min(n, w*s.batch)}
 }
 
-// Run splits the tasks into one contiguous chunk per worker (one worker a
-// core); each worker runs its chunk batch by batch (see lockstep).
+// Run splits each pass's tasks into one contiguous chunk per worker (one
+// worker a core); each worker runs its chunk batch by batch (see
+// lockstep), and the next pass starts once every worker has finished its
+// chunk of this one.
 func (s *strategy) Run(ctx context.Context, job *strategies.Job) error {
-	n := job.Tasks()
+	n := job.PassTasks()
 	if n == 0 {
 		job.Begin()
 		return nil
 	}
-	workers := s.workers(n)
-	conns := make([]*strategies.Conns, workers) // one set a worker: its own connections
+	nw := s.workers(n)
+	workers := make([]*worker, nw)
 	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
+		for _, w := range workers {
+			if w != nil {
+				w.conns.Close()
 			}
 		}
 	}()
-	for w := range conns {
+	for i := range workers {
 		c, err := job.Dial(ctx) // opens nothing for a job without fetch steps
 		if err != nil {
 			return fmt.Errorf("simd: %w", err)
 		}
-		conns[w] = c
+		workers[i] = newWorker(s, job, c) // its own connections and state
 	}
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() {
-			<-start
-			newWorker(s, job, conns[w]).run(ctx, lo, hi)
+	// The workers' goroutines are started before Begin, so the timed part
+	// excludes their start, and live for the whole job: each runs its
+	// chunk of a pass when told the pass.
+	var running, pass sync.WaitGroup
+	defer running.Wait()
+	for i, w := range workers {
+		w.passes = make(chan int, 1)
+		defer close(w.passes)
+		running.Go(func() {
+			for p := range w.passes {
+				base, _ := job.Pass(p)
+				w.run(ctx, base+i*n/nw, base+(i+1)*n/nw)
+				pass.Done()
+			}
 		})
 	}
-	// Workers are started but wait, so the timed part excludes their start.
 	job.Begin()
-	close(start)
-	wg.Wait()
-	return ctx.Err()
+	for p := range job.Passes() {
+		pass.Add(nw)
+		for _, w := range workers {
+			w.passes <- p
+		}
+		pass.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // worker is the state of one worker goroutine, reused batch after batch.
@@ -114,6 +130,8 @@ type worker struct {
 	job   *strategies.Job
 	conns *strategies.Conns // this worker's own
 
+	passes  chan int // the passes to run a chunk of
+	first   int      // the job task of cursors[0]
 	cursors []workloads.Cursor
 	errs    []error
 	done    []bool
@@ -149,10 +167,9 @@ func (w *worker) run(ctx context.Context, lo, hi int) {
 // per backend. A task is finished as soon as its last step has run or a
 // step failed.
 func (w *worker) runBatch(ctx context.Context, lo, hi int) {
-	spec := w.job.Spec
-	w.cursors = w.cursors[:0]
+	w.first, w.cursors = lo, w.cursors[:0]
 	for i := lo; i < hi; i++ {
-		w.cursors = append(w.cursors, spec.Cursor(i))
+		w.cursors = append(w.cursors, w.job.Cursor(i)) // at the spec's task: its kernels see that index
 	}
 	n := len(w.cursors)
 	clear(w.errs[:n])
@@ -184,7 +201,7 @@ func (w *worker) runBatch(ctx context.Context, lo, hi int) {
 				}
 				w.done[k] = true
 				live--
-				w.job.FinishAt(c.Task(), w.start, end, c.Result(), w.errs[k])
+				w.job.FinishAt(w.first+k, w.start, end, c.Result(), w.errs[k])
 			}
 		}
 	}
@@ -200,7 +217,7 @@ func (w *worker) recoverBatch(n int) {
 	for k := range n {
 		if !w.done[k] {
 			w.done[k] = true
-			i := w.cursors[k].Task()
+			i := w.first + k
 			w.job.Finish(i, w.start, w.cursors[k].Result(), strategies.PanicError(i, p))
 		}
 	}

@@ -10,8 +10,13 @@ A strategy module does:
     proto = Protocol.start()         # reads the job from stdin
     ...set up: dial connections...
     proto.ready()                    # prints ready, waits for "go"
-    ...run the tasks; proto.report(i, start_ns, res) for each...
+    for ids in proto.job.passes():   # the task set, repeat times over
+        ...run the tasks of ids; proto.report(i, start_ns, res) for each...
     proto.done()
+
+A pass is a closed batch: start the tasks of a pass only once every task of
+the pass before has been reported. Task ids count across passes (pass p's
+are p*N .. p*N+N-1, N = len(job.tasks)); Cursor(job, i) runs task i mod N.
 """
 
 import array
@@ -190,6 +195,10 @@ class Job:
         self.messages = base64.b64decode(inp.get("messages") or "")
         self.message_size = inp.get("message_size", 0)
         self.burst_block = base64.b64decode(inp.get("burst_block") or "")
+        # How many times the task set runs (PROTOCOL.md: absent means 1).
+        self.repeat = int(doc.get("repeat") or 1)
+        if self.repeat < 1:
+            raise ValueError("repeat %r: want at least 1" % doc.get("repeat"))
         self.tasks = []
         for steps in doc["tasks"]:
             out = []
@@ -205,6 +214,12 @@ class Job:
     def param(self, name, default):
         return int(self.params.get(name, default))
 
+    def passes(self):
+        """The task ids of each pass, in order: repeat ranges of len(tasks)."""
+        n = len(self.tasks)
+        for p in range(self.repeat):
+            yield range(p * n, (p + 1) * n)
+
     def needs_backend(self):
         return bool(self.backends)
 
@@ -219,14 +234,16 @@ def _floats(b64):
 
 
 class Cursor:
-    """workloads.Cursor: walks one task's steps and folds its result."""
+    """workloads.Cursor: walks one task's steps and folds its result. Task
+    id i (counted across passes) runs the job's task i mod len(tasks),
+    whose index the kernels see."""
 
     __slots__ = ("job", "task", "steps", "step", "sum", "value", "last")
 
-    def __init__(self, job, task):
+    def __init__(self, job, i):
         self.job = job
-        self.task = task
-        self.steps = job.tasks[task]
+        self.task = i % len(job.tasks)
+        self.steps = job.tasks[self.task]
         self.step = 0
         self.sum = 0
         self.value = 0.0

@@ -58,7 +58,8 @@ async def main_async(proto):
         finally:
             pool.put_nowait(conns)
 
-    await asyncio.gather(*(task(i) for i in range(len(job.tasks))))
+    for ids in job.passes():
+        await asyncio.gather(*(task(i) for i in ids))
     for s in sets:
         s.close()
 

@@ -7,8 +7,9 @@ import concbench_ext as cb
 def run(proto):
     conns = cb.SyncConns(proto.job)
     proto.ready()
-    for i in range(len(proto.job.tasks)):
-        cb.run_sync_task(proto, i, conns)
+    for ids in proto.job.passes():
+        for i in ids:
+            cb.run_sync_task(proto, i, conns)
     conns.close()
 
 

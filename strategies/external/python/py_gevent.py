@@ -28,9 +28,10 @@ def run(proto):
         finally:
             conns.put(c)
 
-    for i in range(len(job.tasks)):
-        greenlets.spawn(task, i)
-    greenlets.join(raise_error=True)
+    for ids in job.passes():
+        for i in ids:
+            greenlets.spawn(task, i)
+        greenlets.join(raise_error=True)
     for s in sets:
         s.close()
 

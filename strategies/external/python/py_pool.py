@@ -26,8 +26,9 @@ def run(proto):
             finally:
                 pool.put(conns)
 
-        for f in [ex.submit(task, i) for i in range(len(job.tasks))]:
-            f.result()
+        for ids in job.passes():
+            for f in [ex.submit(task, i) for i in ids]:
+                f.result()
     for s in sets:
         s.close()
 

@@ -22,14 +22,15 @@ def run(proto):
         finally:
             pool.put(conns)
 
-    threads = []
-    for i in range(len(job.tasks)):
-        conns = pool.get()  # the bound: at most n threads alive
-        t = threading.Thread(target=task, args=(i, conns))
-        t.start()
-        threads.append(t)
-    for t in threads:
-        t.join()
+    for ids in job.passes():
+        threads = []
+        for i in ids:
+            conns = pool.get()  # the bound: at most n threads alive
+            t = threading.Thread(target=task, args=(i, conns))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
     for s in sets:
         s.close()
 

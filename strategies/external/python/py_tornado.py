@@ -63,7 +63,8 @@ async def main_async(proto):
         finally:
             pool.put_nowait(conns)
 
-    await gen.multi([task(i) for i in range(len(job.tasks))])
+    for ids in job.passes():
+        await gen.multi([task(i) for i in ids])
     for s in sets:
         s.close()
     client.close()

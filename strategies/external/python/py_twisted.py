@@ -98,7 +98,8 @@ async def main_async(proto):
         finally:
             pool.put(conns)
 
-    await defer.gatherResults([defer.ensureDeferred(task(i)) for i in range(len(job.tasks))], consumeErrors=True)
+    for ids in job.passes():
+        await defer.gatherResults([defer.ensureDeferred(task(i)) for i in ids], consumeErrors=True)
     for s in sets:
         s.close()
 
