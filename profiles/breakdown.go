@@ -2,10 +2,8 @@ package profiles
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 
@@ -17,12 +15,16 @@ import (
 // Breakdown is where one cell's samples of one profile went.
 type Breakdown struct {
 	Cell  Cell
-	Kind  Kind // CPU or Wall
+	Kind  Kind // CPU, BackendCPU or Wall
 	Total int64
 	// By holds the samples of each Category.
 	By [numCategories]int64
-	// Top are the functions with the most samples as the leaf (flat), most first.
+	// Top are the functions with the most samples as the leaf (flat), most
+	// first; a leaf runtime.asyncPreempt counts for the frame it interrupted.
 	Top []FuncSamples
+	// Setup is, for a CPU breakdown, the CPU samples of the same pass taken
+	// outside the timed part (the Setup profile): excluded from Total.
+	Setup int64
 }
 
 // FuncSamples is a function and its flat sample count.
@@ -37,6 +39,19 @@ func (b *Breakdown) Share(c Category) float64 {
 		return 0
 	}
 	return float64(b.By[c]) / float64(b.Total)
+}
+
+// Enough reports whether the breakdown rests on at least
+// MinBreakdownSamples samples; the tables print no shares for one that
+// does not.
+func (b *Breakdown) Enough() bool { return b.Total >= MinBreakdownSamples }
+
+// Side is SideBackend for the backend's CPU profile, else SideClient.
+func (b *Breakdown) Side() string {
+	if b.Kind == BackendCPU {
+		return SideBackend
+	}
+	return SideClient
 }
 
 // topN is how many functions a breakdown lists per cell.
@@ -64,8 +79,12 @@ func NewBreakdown(p *profile.Profile, k Kind) *Breakdown {
 		}
 		b.Total += v
 		b.By[Classify(stack)] += v
-		if len(stack) > 0 {
-			flat[stack[0].Function] += v
+		leaf := stack
+		if len(leaf) > 1 && isPreemptEntry(leaf[0].Function) {
+			leaf = leaf[1:] // the interrupted frame's time (see Classify)
+		}
+		if len(leaf) > 0 {
+			flat[leaf[0].Function] += v
 		}
 	}
 	for fn, v := range flat {
@@ -83,13 +102,30 @@ func NewBreakdown(p *profile.Profile, k Kind) *Breakdown {
 	return b
 }
 
-// LoadBreakdowns reads the CPU and wall profiles of a run folder and
-// returns their breakdowns in the run's cell order (from meta.json when it
-// lists the cells, else by file name).
+// breakdownKinds are the profiles a breakdown reads, in table order.
+var breakdownKinds = []Kind{CPU, BackendCPU, Wall}
+
+// LoadBreakdowns reads the CPU, backend CPU and wall profiles of a run
+// folder and returns their breakdowns in the run's cell order (from
+// meta.json when it lists the cells, else by file name). A CPU
+// breakdown's Setup is the sample count of the cell's Setup profile.
 func LoadBreakdowns(runDir string) ([]*Breakdown, error) {
+	run := rundir.Dir(runDir)
+	setup := map[string]int64{} // by file stem
+	files, err := run.ProfileFiles(string(Setup))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		p, err := ReadFile(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		setup[f.Stem] = sampleCount(p)
+	}
 	var out []*Breakdown
-	for _, k := range []Kind{CPU, Wall} {
-		files, err := rundir.Dir(runDir).ProfileFiles(string(k))
+	for _, k := range breakdownKinds {
+		files, err := run.ProfileFiles(string(k))
 		if err != nil {
 			return nil, err
 		}
@@ -101,6 +137,9 @@ func LoadBreakdowns(runDir string) ([]*Breakdown, error) {
 			b := NewBreakdown(p, k)
 			if b.Cell.Name == "" {
 				b.Cell.Name = f.Stem
+			}
+			if k == CPU {
+				b.Setup = setup[f.Stem]
 			}
 			out = append(out, b)
 		}
@@ -155,27 +194,39 @@ func cellOrder(runDir string) map[string]int {
 	return order
 }
 
-// WriteBreakdown writes the "where the time went" tables of a run folder as
-// markdown: for each workload and parameter set, one table per profile kind
-// (CPU, and wall clock for cells with a backend) with the strategies as
-// columns and the categories of Classify as rows, each a percentage of the
-// samples of the cell's profiled pass, then each cell's top functions.
-// It writes nothing for a run without profiles.
-func WriteBreakdown(w io.Writer, runDir string) error {
-	bs, err := LoadBreakdowns(runDir)
-	if err != nil {
-		return err
+// breakdownGroup is one workload and parameter set: its tables.
+type breakdownGroup struct {
+	title string
+	cpu   []*Breakdown // client CPU, each followed by its cell's backend CPU when there is one
+	wall  []*Breakdown
+}
+
+// hasBackend reports whether the group's CPU table has backend columns.
+func (g *breakdownGroup) hasBackend() bool {
+	for _, b := range g.cpu {
+		if b.Kind == BackendCPU {
+			return true
+		}
 	}
-	if len(bs) == 0 {
-		return nil
+	return false
+}
+
+// groupBreakdowns puts breakdowns in tables: one group per workload and
+// parameters, in the order of bs, a cell's backend column right after its
+// client column.
+func groupBreakdowns(bs []*Breakdown) []*breakdownGroup {
+	var groups []*breakdownGroup
+	byTitle := map[string]*breakdownGroup{}
+	backend := map[string]*Breakdown{}
+	client := map[string]bool{}
+	for _, b := range bs {
+		switch b.Kind {
+		case BackendCPU:
+			backend[b.Cell.Name] = b
+		case CPU:
+			client[b.Cell.Name] = true
+		}
 	}
-	type group struct {
-		title string
-		cpu   []*Breakdown
-		wall  []*Breakdown
-	}
-	var groups []*group
-	byTitle := map[string]*group{}
 	for _, b := range bs {
 		title := b.Cell.Workload
 		if title == "" {
@@ -186,108 +237,70 @@ func WriteBreakdown(w io.Writer, runDir string) error {
 		}
 		g := byTitle[title]
 		if g == nil {
-			g = &group{title: title}
+			g = &breakdownGroup{title: title}
 			byTitle[title] = g
 			groups = append(groups, g)
 		}
-		if b.Kind == Wall {
+		switch b.Kind {
+		case Wall:
 			g.wall = append(g.wall, b)
-		} else {
+		case CPU:
 			g.cpu = append(g.cpu, b)
-		}
-	}
-	var buf bytes.Buffer
-	buf.WriteString("# Where the time went\n\n" +
-		"Share of the profile samples of each cell's profiled pass (run after its timed rounds), by where the " +
-		"sample was: its first decisive frame from the leaf (GC or profiler anywhere in the stack wins; helpers " +
-		"such as memmove count for their caller; a sample in the runtime that is not a syscall, netpoll or " +
-		"scheduler path is runtime). Wall-clock samples (fgprof, cells with a backend) count every goroutine, " +
-		"running or waiting. Rule in full: `go doc github.com/concbench/concbench/profiles Classify`.\n")
-	for _, g := range groups {
-		fmt.Fprintf(&buf, "\n## %s\n", g.title)
-		if len(g.cpu) > 0 {
-			buf.WriteString("\nCPU samples\n\n")
-			writeShareTable(&buf, g.cpu)
-		}
-		if len(g.wall) > 0 {
-			buf.WriteString("\nWall-clock samples (all goroutines)\n\n")
-			writeShareTable(&buf, g.wall)
-		}
-		buf.WriteString("\nTop functions (flat share of samples)\n\n")
-		writeTopTable(&buf, append(slices.Clone(g.cpu), g.wall...))
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
-}
-
-func columnName(b *Breakdown) string {
-	if b.Cell.Strategy != "" {
-		return b.Cell.Strategy
-	}
-	return b.Cell.Name
-}
-
-func writeShareTable(w io.Writer, bs []*Breakdown) {
-	fmt.Fprint(w, "| where |")
-	for _, b := range bs {
-		fmt.Fprintf(w, " %s |", mdEscape(columnName(b)))
-	}
-	fmt.Fprint(w, "\n|---|")
-	for range bs {
-		fmt.Fprint(w, "---:|")
-	}
-	fmt.Fprintln(w)
-	for c := Category(0); c < numCategories; c++ {
-		seen := false
-		for _, b := range bs {
-			seen = seen || b.By[c] > 0
-		}
-		if !seen {
-			continue
-		}
-		fmt.Fprintf(w, "| %s |", c)
-		for _, b := range bs {
-			fmt.Fprintf(w, " %.1f%% |", 100*b.Share(c))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprint(w, "| samples |")
-	for _, b := range bs {
-		fmt.Fprintf(w, " %d |", b.Total)
-	}
-	fmt.Fprintln(w)
-}
-
-func writeTopTable(w io.Writer, bs []*Breakdown) {
-	fmt.Fprint(w, "| strategy | profile |")
-	for i := 1; i <= topN; i++ {
-		fmt.Fprintf(w, " %d |", i)
-	}
-	fmt.Fprint(w, "\n|---|---|")
-	for i := 0; i < topN; i++ {
-		fmt.Fprint(w, "---|")
-	}
-	fmt.Fprintln(w)
-	for _, b := range bs {
-		fmt.Fprintf(w, "| %s | %s |", mdEscape(columnName(b)), b.Kind)
-		for i := 0; i < topN; i++ {
-			if i < len(b.Top) && b.Total > 0 {
-				t := b.Top[i]
-				fmt.Fprintf(w, " `%s` %.1f%% |", shortName(t.Function), 100*float64(t.Samples)/float64(b.Total))
-			} else {
-				fmt.Fprint(w, " |")
+			if be := backend[b.Cell.Name]; be != nil {
+				g.cpu = append(g.cpu, be)
+			}
+		case BackendCPU:
+			if !client[b.Cell.Name] {
+				g.cpu = append(g.cpu, b)
 			}
 		}
-		fmt.Fprintln(w)
 	}
+	return groups
 }
 
-// shortName drops the module path from concbench's own functions.
-func shortName(fn string) string {
-	return strings.TrimPrefix(fn, module+"/")
+// tooFew returns the breakdowns of bs that rest on too few samples.
+func tooFew(bs []*Breakdown) []*Breakdown {
+	var out []*Breakdown
+	for _, b := range bs {
+		if !b.Enough() {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// usedCategories are the categories with a sample in some breakdown of bs
+// that has enough samples to show.
+func usedCategories(bs []*Breakdown) []Category {
+	var cs []Category
+	for c := Category(0); c < numCategories; c++ {
+		for _, b := range bs {
+			if b.Enough() && b.By[c] > 0 {
+				cs = append(cs, c)
+				break
+			}
+		}
+	}
+	return cs
+}
+
+// maxError is the widest 95 % sampling error of any share shown among bs,
+// in points, and the sample count it comes from.
+func maxError(bs []*Breakdown) (float64, int64) {
+	var worst float64
+	var at int64
+	for _, b := range bs {
+		if !b.Enough() {
+			continue
+		}
+		for c := Category(0); c < numCategories; c++ {
+			if e := 100 * SamplingError(b.Share(c), b.Total); e > worst {
+				worst, at = e, b.Total
+			}
+		}
+	}
+	return worst, at
+}
 
 // WriteBreakdownFile writes WriteBreakdown's tables to
 // <runDir>/profiles/breakdown.md (rundir.Dir.Breakdown), write-then-rename.
@@ -300,4 +313,9 @@ func WriteBreakdownFile(runDir string) error {
 		_, err := buf.WriteTo(w)
 		return err
 	})
+}
+
+// shortName drops the module path from concbench's own functions.
+func shortName(fn string) string {
+	return strings.TrimPrefix(fn, module+"/")
 }

@@ -26,13 +26,14 @@ type CaptureOptions struct {
 	Trace bool
 }
 
-// ErrCPUProfileBusy means another CPU profile (go test -cpuprofile, a
-// net/http/pprof request) was running; a process can run only one.
-var ErrCPUProfileBusy = errors.New("profiles: a CPU profile is already running in this process")
-
 // Capture is a profiling session over one or more rounds of one cell.
 // Start it just before the rounds and Stop it just after; only one can run
 // at a time in a process (the CPU profiler is process-wide).
+//
+// Deprecated: it samples setup and teardown, and the wall-clock profiler
+// runs in the same pass as the CPU profile and lands in it. Use StartPass,
+// which samples only the timed part, in separate CPU and wall passes.
+// Capture stays until the harness's profiled pass uses Pass.
 type Capture struct {
 	run  rundir.Dir
 	cell Cell
@@ -122,6 +123,9 @@ func (c *Capture) Stop() ([]string, error) {
 	emit := func(k Kind, get func() (*profile.Profile, error)) {
 		p, err := get()
 		if err == nil {
+			if k == CPU {
+				markGoroutines(p)
+			}
 			c.cell.label(p)
 			p.Comments = append(p.Comments, c.cell.comments()...)
 			path := c.run.Profile(c.cell.Name, string(k))

@@ -14,16 +14,26 @@ import (
 // name: <cell>.<kind>.pprof.
 type Kind string
 
-// The kinds a profiled round writes. CPU and Alloc are always captured, Wall
-// for cells with a backend (I/O and mixed workloads), Block and Mutex with
-// tracing on (their execution trace is <cell>.trace, not a pprof file).
+// The kinds a profiled pass writes. A CPU pass writes CPU, Setup and
+// Alloc (Block and Mutex with tracing on; their execution trace is
+// <cell>.trace, not a pprof file), and BackendCPU when the harness hands
+// it the backend's profile; a wall pass, run for cells with a backend (I/O
+// and mixed workloads), writes Wall.
 const (
-	CPU   Kind = "cpu"
-	Alloc Kind = "alloc"
-	Wall  Kind = "wall"
+	CPU   Kind = "cpu"   // CPU samples of the timed part (Begin to the last task's end), side=client
+	Setup Kind = "setup" // CPU samples outside it (setup, teardown, the harness's checks), phase=setup
+	Alloc Kind = "alloc" // allocations of the timed part
+	Wall  Kind = "wall"  // wall clock of every goroutine during the timed part (fgprof)
 	Block Kind = "block"
 	Mutex Kind = "mutex"
+	// BackendCPU is the backend process's CPU profile of the timed part,
+	// side=backend ("backend-cpu": a file name that a glob for *.cpu.pprof
+	// does not match).
+	BackendCPU Kind = "backend-cpu"
 )
+
+// Kinds lists every kind, in the order the command line and docs list them.
+var Kinds = []Kind{CPU, Alloc, Wall, BackendCPU, Setup, Block, Mutex}
 
 // Cell identifies the cell a profile belongs to. It travels inside each
 // profile file as comments (shown by pprof's UI as well) and as sample
@@ -45,6 +55,26 @@ const (
 	LabelWorkload = "workload"
 	LabelParams   = "params"
 	LabelStrategy = "strategy"
+	// LabelSide says which process a CPU sample is from: SideClient (the
+	// strategy's, where concbench runs) or SideBackend.
+	LabelSide = "side"
+	// LabelPhase marks the samples of the Setup profile: PhaseSetup.
+	LabelPhase = "phase"
+	// LabelGoroutine says, on a CPU sample, whether it was taken in a
+	// goroutine the harness labelled (GoroutineStrategy: the strategy's
+	// goroutines, which inherit the labels of the pprof.Do that runs it) or
+	// not (GoroutineOther: the runtime's background work, the harness).
+	LabelGoroutine = "goroutine"
+)
+
+// Values of LabelSide and LabelPhase.
+const (
+	SideClient  = "client"
+	SideBackend = "backend"
+	PhaseSetup  = "setup"
+
+	GoroutineStrategy = "strategy"
+	GoroutineOther    = "other"
 )
 
 const commentPrefix = "concbench "
@@ -80,6 +110,23 @@ func CellOf(p *profile.Profile) (c Cell, ok bool) {
 		}
 	}
 	return c, ok
+}
+
+// markGoroutines sets LabelGoroutine on every sample of a CPU profile:
+// GoroutineStrategy where the sample carries the strategy label already
+// (set by the harness's pprof.Do), GoroutineOther elsewhere. Call it before
+// label, which fills in the strategy label everywhere.
+func markGoroutines(p *profile.Profile) {
+	for _, s := range p.Sample {
+		if s.Label == nil {
+			s.Label = map[string][]string{}
+		}
+		g := GoroutineOther
+		if len(s.Label[LabelStrategy]) > 0 {
+			g = GoroutineStrategy
+		}
+		s.Label[LabelGoroutine] = []string{g}
+	}
 }
 
 // label sets the cell's labels on every sample that lacks them.

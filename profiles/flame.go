@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -71,4 +72,69 @@ func WriteFlameGraphFile(htmlPath, profPath string) error {
 		note = c.Name + " — " + note
 	}
 	return rundir.WriteFile(htmlPath, func(w io.Writer) error { return WriteFlameGraph(w, p, note) })
+}
+
+// FlameGraph is one flame graph page of a cell.
+type FlameGraph struct {
+	Kind Kind   // CPU, BackendCPU or Wall
+	Side string // SideClient or SideBackend
+	Path string // <run>/flame/<cell>.html, .backend-cpu.html, .wall.html
+}
+
+// flameKinds are the profiles that get a flame graph, in the order a
+// report lists them: the client's CPU, the backend's CPU beside it, then
+// the wall clock.
+var flameKinds = []Kind{CPU, BackendCPU, Wall}
+
+// flameGraphPath is where the flame graph of a cell's profile of kind k goes.
+func flameGraphPath(run rundir.Dir, cell string, k Kind) string {
+	switch k {
+	case CPU:
+		return run.FlameGraph(cell)
+	case Wall:
+		return run.WallFlameGraph(cell)
+	}
+	// <cell>.<kind>.html beside the others (rundir names the CPU and wall pages).
+	return strings.TrimSuffix(run.FlameGraph(cell), ".html") + "." + string(k) + ".html"
+}
+
+// FlameGraphs lists the flame graph pages that exist for a cell: its CPU
+// profile's, the backend's beside it (side=backend) and the wall clock's,
+// in that order, so a report can link client and backend side by side.
+func FlameGraphs(run rundir.Dir, cell string) []FlameGraph {
+	var out []FlameGraph
+	for _, k := range flameKinds {
+		path := flameGraphPath(run, cell, k)
+		if _, err := os.Stat(path); err == nil {
+			side := SideClient
+			if k == BackendCPU {
+				side = SideBackend
+			}
+			out = append(out, FlameGraph{Kind: k, Side: side, Path: path})
+		}
+	}
+	return out
+}
+
+// WriteFlameGraphs writes the flame graph page of each of a cell's
+// profiles that has one (CPU, BackendCPU, Wall) and returns the pages
+// written. The Setup profile gets none: flame graphs show the timed part.
+func WriteFlameGraphs(run rundir.Dir, cell string) ([]FlameGraph, error) {
+	var out []FlameGraph
+	for _, k := range flameKinds {
+		prof := run.Profile(cell, string(k))
+		if _, err := os.Stat(prof); err != nil {
+			continue
+		}
+		path := flameGraphPath(run, cell, k)
+		if err := WriteFlameGraphFile(path, prof); err != nil {
+			return out, err
+		}
+		side := SideClient
+		if k == BackendCPU {
+			side = SideBackend
+		}
+		out = append(out, FlameGraph{Kind: k, Side: side, Path: path})
+	}
+	return out, nil
 }

@@ -145,16 +145,52 @@ func LoadCell(runDir, name string, k Kind) (*profile.Profile, Cell, error) {
 	return nil, Cell{}, fmt.Errorf("profiles: %q matches %d cells: %s", name, len(found), strings.Join(names, ", "))
 }
 
+// LoadBase loads what `concbench view --diff-base` subtracts: base names
+// a strategy exactly, by name ("blocking", every parameter set) or full
+// label ("pool(workers=8)"), and selects that strategy's cells of the
+// workload sel selects, merged as Load merges; or, when no strategy is
+// so named, base names one cell as LoadCell finds it.
+func LoadBase(runDir string, sel Selection, base string) (*profile.Profile, []Cell, error) {
+	all, err := loadKind(runDir, sel.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, cp := range all {
+		name, _, _ := strings.Cut(cp.cell.Strategy, "(")
+		if cp.cell.Strategy == base || name == base {
+			return Load(runDir, Selection{Workload: sel.Workload, Strategy: base, Kind: sel.Kind})
+		}
+	}
+	p, c, err := LoadCell(runDir, base, sel.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, []Cell{c}, nil
+}
+
+// Diff is what Handler subtracts from the profile it shows.
+type Diff struct {
+	Base *profile.Profile
+	// Normalize scales the profile to the base's total first (pprof's
+	// -normalize), so that the difference is one of shares: profiled
+	// passes sample for as long as their targets ask, so two cells' totals
+	// differ for reasons that are not their cost.
+	Normalize bool
+}
+
 // Handler returns pprof's web UI for p, as `go tool pprof -http` serves
-// it, under /ui/ ("/" redirects there). With base not nil the UI shows p
-// minus base (pprof's -diff_base: base's samples negated and labelled
-// pprof::base=true).
-func Handler(p, base *profile.Profile) (http.Handler, error) {
+// it, under /ui/ ("/" redirects there). With diff not nil the UI shows p
+// minus diff.Base (pprof's -diff_base: the base's samples negated and
+// labelled pprof::base=true).
+func Handler(p *profile.Profile, diff *Diff) (http.Handler, error) {
 	srcs := map[string]*profile.Profile{"profile": p}
 	args := []string{"profile"}
-	if base != nil {
-		srcs["base"] = base
+	if diff != nil && diff.Base != nil {
+		srcs["base"] = diff.Base
 		args = []string{"-diff_base", "base", "profile"}
+		if diff.Normalize {
+			args = append([]string{"-normalize"}, args...)
+		}
 	}
 	handlers, err := webUI(srcs, args...)
 	if err != nil {
@@ -174,11 +210,11 @@ func Handler(p, base *profile.Profile) (http.Handler, error) {
 	return mux, nil
 }
 
-// Serve serves Handler(p, base) on ln until ctx ends, then shuts the
+// Serve serves Handler(p, diff) on ln until ctx ends, then shuts the
 // server down (waiting up to five seconds for requests in flight) and
 // returns nil.
-func Serve(ctx context.Context, ln net.Listener, p, base *profile.Profile) error {
-	h, err := Handler(p, base)
+func Serve(ctx context.Context, ln net.Listener, p *profile.Profile, diff *Diff) error {
+	h, err := Handler(p, diff)
 	if err != nil {
 		ln.Close()
 		return err

@@ -114,7 +114,7 @@ func TestDiffBase(t *testing.T) {
 	if err != nil || bc.Strategy != "blocking" {
 		t.Fatalf("LoadCell: %+v %v", bc, err)
 	}
-	h, err := profiles.Handler(p, base)
+	h, err := profiles.Handler(p, &profiles.Diff{Base: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,5 +135,74 @@ func TestLoadCellAmbiguous(t *testing.T) {
 	}
 	if _, _, err := profiles.Load(dir, profiles.Selection{Workload: "nope"}); err == nil {
 		t.Error("empty selection: no error")
+	}
+}
+
+// TestLoadBaseByStrategy: --diff-base names a strategy exactly, and only
+// its cells of the selected workload are the base, however many cells of
+// other workloads the strategy has (it once matched "blocking" as a part
+// of 13 cell names and gave up).
+func TestLoadBaseByStrategy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(workload, strategy, kernel string) string {
+		cell := profiles.Cell{Name: "Benchmark" + workload + "/n=1/strategy=" + strategy + "-2", Workload: workload,
+			Params: "n=1", Strategy: strategy}
+		p := synthetic(cell, map[int64][]string{10: {mod + "workloads." + kernel}})
+		path := rundir.Dir(dir).Profile(cell.Name, string(profiles.CPU))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := rundir.WriteFile(path, p.Write); err != nil {
+			t.Fatal(err)
+		}
+		return cell.Name
+	}
+	want := write("mandelbrot", "blocking", "MandelbrotRowScalar")
+	for _, w := range []string{"dot", "hash", "noop", "fanout", "stream"} {
+		write(w, "blocking", "Other")
+		write(w, "blocking-ish", "Other")
+	}
+	write("mandelbrot", "pool(workers=8)", "MandelbrotRowScalar")
+	write("mandelbrot", "blocking2", "Other")
+	sel := profiles.Selection{Workload: "mandelbrot", Strategy: "pool"}
+	for _, base := range []string{"blocking"} {
+		_, cells, err := profiles.LoadBase(dir, sel, base)
+		if err != nil || len(cells) != 1 || cells[0].Name != want {
+			t.Errorf("LoadBase(%q) = %v, %v; want the one cell %s", base, cells, err, want)
+		}
+	}
+	// A full label names one parameter set; a cell name still works.
+	if _, cells, err := profiles.LoadBase(dir, profiles.Selection{Workload: "mandelbrot"}, "pool(workers=8)"); err != nil || len(cells) != 1 {
+		t.Errorf("LoadBase by label: %v, %v", cells, err)
+	}
+	if _, cells, err := profiles.LoadBase(dir, sel, want); err != nil || len(cells) != 1 || cells[0].Name != want {
+		t.Errorf("LoadBase by cell name: %v, %v", cells, err)
+	}
+	if _, _, err := profiles.LoadBase(dir, sel, "nope"); err == nil {
+		t.Error("LoadBase of no strategy and no cell: no error")
+	}
+}
+
+// TestDiffNormalize: with Normalize, a profile twice as long as its base
+// with the same shares differs from it by nothing; without, by its extra
+// samples.
+func TestDiffNormalize(t *testing.T) {
+	t.Parallel()
+	cell := profiles.Cell{Name: "BenchmarkX/strategy=a-2", Workload: "x", Strategy: "a"}
+	long := synthetic(cell, map[int64][]string{100: {mod + "workloads.Kernel"}, 20: {"runtime.mallocgc"}})
+	short := synthetic(cell, map[int64][]string{50: {mod + "workloads.Kernel"}, 10: {"runtime.mallocgc"}})
+	row := `"Name":"github.com/concbench/concbench/workloads.Kernel","InlineLabel":"","Flat":500000000`
+	for _, normalize := range []bool{false, true} {
+		h, err := profiles.Handler(long, &profiles.Diff{Base: short, Normalize: normalize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/ui/top", nil))
+		// Normalized, the kernel's difference is 0 and pprof leaves it out.
+		if got := strings.Contains(rec.Body.String(), row); got == normalize {
+			t.Errorf("normalize=%v: the kernel differs by +500ms: %v", normalize, got)
+		}
 	}
 }

@@ -9,9 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-
-	"github.com/google/pprof/profile"
 
 	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/rundir"
@@ -22,10 +21,23 @@ const viewUsage = `Usage: concbench view [RUN] [flags]
 Serves pprof's web UI (flame graph, top, graph, source, peek) for the
 profiles of a run on 127.0.0.1 and prints its URL; stops on Ctrl-C. The
 profiles of the selected cells are merged; their samples carry the labels
-strategy, workload, params and cell, so the UI's Refine > Focus on a tag
-(or the URL parameter tagfocus=strategy=pool) switches between strategies.
-With --diff-base the UI shows the selection minus that one cell (red: more
-than the base, green: less).
+strategy, workload, params, cell and side (client or backend), so the
+UI's Refine > Focus on a tag, or pprof's URL parameter tf (for example
+.../ui/top?tf=strategy=pool), switches between strategies.
+
+With --diff-base the UI shows the selection minus a base (red: more than
+the base, green: less). The base is a strategy, named exactly ("blocking",
+every parameter set, or a full label such as "pool(workers=8)"), whose
+cells of the same --workload are merged as the selection is; or, when no
+strategy has that name, one cell (its name, file name, or a part of either
+that matches one cell). The selection is first scaled to the base's total
+(pprof's -normalize), so the difference is one of shares; --normalize=false
+subtracts raw samples.
+
+Profiles cover the timed part of each round only (from the strategy's
+Begin to its last task's end). --kind setup shows the CPU samples of setup
+and teardown that the other profiles leave out; --kind backend-cpu the
+backend's process, for I/O cells whose backend was profiled.
 
 RUN is a run folder or a run id under out/ (default: out/latest). Profiles
 exist for runs made with 'concbench run --profile' (the default).
@@ -34,7 +46,7 @@ Examples:
   concbench view
   concbench view out/latest --workload mandelbrot
   concbench view --workload fanout --strategy pool --kind wall
-  concbench view --workload mandelbrot --strategy simd --diff-base Mandelbrot_width=1024_rows=128_iter=256_strategy=blocking-2
+  concbench view --workload mandelbrot --strategy pool --diff-base blocking
 
 Without concbench, one file at a time:
   go tool pprof -http=127.0.0.1:0 out/latest/profiles/CELL.cpu.pprof
@@ -48,8 +60,9 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var sel profiles.Selection
 	fs.StringVar(&sel.Workload, "workload", "", "only this workload's cells")
 	fs.StringVar(&sel.Strategy, "strategy", "", "only this strategy's cells: a name (pool) or a label (pool(workers=8))")
-	kind := fs.String("kind", "cpu", "profile kind: cpu, alloc, wall (I/O cells), block or mutex (runs with --trace)")
-	diffBase := fs.String("diff-base", "", "a cell (name, file name, or a part matching one cell) to subtract")
+	kind := fs.String("kind", "cpu", "profile kind: "+kindList())
+	diffBase := fs.String("diff-base", "", "a strategy (exact name or label) or one cell to subtract")
+	normalize := fs.Bool("normalize", true, "with --diff-base, scale the selection to the base's total first")
 	addr := fs.String("http", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, viewUsage)
@@ -76,10 +89,8 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	sel.Kind = profiles.Kind(*kind)
-	switch sel.Kind {
-	case profiles.CPU, profiles.Alloc, profiles.Wall, profiles.Block, profiles.Mutex:
-	default:
-		fmt.Fprintf(stderr, "concbench view: --kind %q: want cpu, alloc, wall, block or mutex\n", *kind)
+	if !slices.Contains(profiles.Kinds, sel.Kind) {
+		fmt.Fprintf(stderr, "concbench view: --kind %q: want %s\n", *kind, kindList())
 		return exitUsage
 	}
 	p, cells, err := profiles.Load(dir, sel)
@@ -90,15 +101,17 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitError
 	}
-	var base *profile.Profile
+	var diff *profiles.Diff
 	if *diffBase != "" {
-		var bc profiles.Cell
-		base, bc, err = profiles.LoadCell(dir, *diffBase, sel.Kind)
+		base, bcs, err := profiles.LoadBase(dir, sel, *diffBase)
 		if err != nil {
 			fmt.Fprintf(stderr, "concbench view: --diff-base: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "diff base: %s\n", bc.Name)
+		diff = &profiles.Diff{Base: base, Normalize: *normalize}
+		for _, bc := range bcs {
+			fmt.Fprintf(stderr, "diff base: %s\n", bc.Name)
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -108,11 +121,20 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%d cell(s) of %s (%s)\n", len(cells), dir, sel)
 	fmt.Fprintf(stdout, "http://%s/ui/\n", ln.Addr())
 	fmt.Fprintln(stderr, "serving pprof's web UI; Ctrl-C stops")
-	if err := profiles.Serve(ctx, ln, p, base); err != nil {
+	if err := profiles.Serve(ctx, ln, p, diff); err != nil {
 		fmt.Fprintf(stderr, "concbench view: %v\n", err)
 		return exitError
 	}
 	return exitOK
+}
+
+// kindList is the --kind values for help and errors: "cpu, alloc, ...".
+func kindList() string {
+	var names []string
+	for _, k := range profiles.Kinds {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
 }
 
 // viewRunDir resolves RUN: a folder, a run id under out/, or out/latest.
