@@ -13,9 +13,10 @@ RUN_FLAGS ?=
 all: build
 
 # Always rebuilt: go's own cache makes that cheap, and a stale binary would
-# measure old code.
+# measure old code. -buildvcs=auto stamps the VCS revision that `concbench
+# version` and the run header show, even where GOFLAGS=-buildvcs=false.
 build:
-	$(GO) build -o $(BIN) ./cmd/concbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/concbench
 
 ## bench: the full default matrix, 10 counted rounds of at least 200 ms a cell (within 5 minutes on 2 cores); tables on stdout, run folder in out/
 bench: build

@@ -2,7 +2,7 @@ package harness
 
 import (
 	"context"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/concbench/concbench/params"
@@ -26,10 +26,12 @@ import (
 // run still has one; WriteReport writes the report from bench.txt.
 //
 // meta.json never claims more than bench.txt holds: a round is counted in
-// it only after its line is in bench.txt. Besides the rundir.Meta fields,
-// its notes record the run's round time and error limit ("run:
-// round-time", "run: max-errors") and each calibrated cell's passes a
-// round ("<cell name>: repeat").
+// it only after its line is in bench.txt. It records the run's options
+// (round time, error limit), its placement and machine check
+// (RecordOptions), each cell's passes a round as soon as its first round
+// ends, the backend children restarted during the run, and, when the run
+// ends, each cell's results as the tables summarise them
+// (rundir.CellSummary).
 type Recording struct {
 	Dir   rundir.Dir
 	Bench *BenchFile
@@ -58,8 +60,17 @@ type RecordOptions struct {
 	Args []string
 	// Header holds "key: value" lines for bench.txt that the harness
 	// cannot know itself, such as the simd kernel path that the binary
-	// resolved; they follow MachineHeader and precede the backend's line.
+	// resolved; they follow MachineHeader and precede the placement's and
+	// the backend's lines.
 	Header []params.KV
+	// Placement is the run's CPU placement as placement.Placement's
+	// String writes it; "" means "none". It is bench.txt's "placement:"
+	// line, which every run has (compare refuses runs placed differently),
+	// and meta.json's placement.
+	Placement string
+	// Machine is the machine check the run started with, for meta.json;
+	// nil: none.
+	Machine *rundir.Machine
 }
 
 // Record creates the run folder of plan and its bench.txt. opt are the
@@ -80,7 +91,12 @@ func Record(plan *Plan, opt Options, ro RecordOptions) (*Recording, error) {
 		return nil, err
 	}
 	backend := describeBackends(opt.Backends)
-	header := append(append(MachineHeader(), ro.Header...), params.KV{Name: "backend", Value: backend})
+	placed := ro.Placement
+	if placed == "" {
+		placed = "none"
+	}
+	header := append(append(MachineHeader(), ro.Header...),
+		params.KV{Name: "placement", Value: placed}, params.KV{Name: "backend", Value: backend})
 	bench, err := CreateBenchFile(dir.Bench(), header)
 	if err != nil {
 		return nil, err
@@ -89,12 +105,10 @@ func Record(plan *Plan, opt Options, ro RecordOptions) (*Recording, error) {
 	if opt.Profile != nil {
 		opt.Profile.Dir = string(dir)
 	}
-	notes := specNotes(plan)
-	notes["run: round-time"] = opt.RoundTime.String()
-	notes["run: max-errors"] = strconv.FormatFloat(opt.MaxErrors, 'g', -1, 64)
 	r := &Recording{Dir: dir, Bench: bench, plan: plan, opt: opt,
 		meta: rundir.Meta{ID: dir.ID(), Args: ro.Args, Started: started, Backend: backend,
-			Count: opt.Count, Warmup: opt.Warmup, Skipped: plan.Skipped, Notes: notes,
+			Count: opt.Count, Warmup: opt.Warmup, RoundTime: opt.RoundTime, MaxErrors: opt.MaxErrors,
+			Placement: placed, Machine: ro.Machine, Skipped: plan.Skipped, Notes: specNotes(plan),
 			Cells: make([]rundir.CellMeta, len(plan.Cells))},
 		cells: map[*Cell]*rundir.CellMeta{}}
 	for i, c := range plan.Cells {
@@ -140,6 +154,8 @@ func (r *Recording) Run(ctx context.Context) (*Summary, error) {
 	if sum != nil {
 		r.meta.Finished = sum.Finished
 	}
+	r.noteRestarts()
+	r.summarizeResults()
 	if merr := r.writeMeta(); merr != nil && err == nil {
 		err = merr
 	}
@@ -163,14 +179,65 @@ func (r *Recording) observe(e Event) {
 	case e.Counted:
 		m.Rounds++
 		m.Errors += res.Errors
+		m.Passes = res.Passes
+	case e.Round == 0:
+		// The first warm-up round, which calibrated the passes that
+		// every later round of the cell runs.
+		m.Passes = res.Passes
 	}
-	if e.Round == 0 && res.Err == nil && e.Warmup > 0 {
-		r.meta.Notes[e.Cell.Name+": repeat"] = strconv.Itoa(res.Passes)
-	}
+	r.noteRestarts()
 	if time.Since(r.written) >= metaInterval {
 		if err := r.writeMeta(); err != nil && r.metaErr == nil {
 			r.metaErr = err
 		}
+	}
+}
+
+// restarter is a provider whose backend children may die and be started
+// again (ObservedBackends has it).
+type restarter interface {
+	Restarts() []BackendRestart
+}
+
+// noteRestarts copies the provider's restarted backends into meta.json.
+func (r *Recording) noteRestarts() {
+	p, ok := r.opt.Backends.(restarter)
+	if !ok {
+		return
+	}
+	rs := p.Restarts()
+	if len(rs) == len(r.meta.BackendRestarts) {
+		return
+	}
+	r.meta.BackendRestarts = make([]rundir.BackendRestart, len(rs))
+	for i, x := range rs {
+		r.meta.BackendRestarts[i] = rundir.BackendRestart(x)
+	}
+}
+
+// summarizeResults gives each cell with counted rounds in bench.txt its
+// summary in meta.json, as the run's tables compute it (package results:
+// the median sec/op with its interval, the rounds, their noise and
+// whether the tables mark the cell unstable). A bench.txt that cannot be
+// read leaves the cells without one.
+func (r *Recording) summarizeResults() {
+	set, err := results.Read(r.Bench.Path())
+	if err != nil || len(set.Results) == 0 {
+		return
+	}
+	const unit = "sec/op"
+	byName := map[string]*rundir.CellSummary{}
+	for _, c := range set.JSON(results.Options{Units: []string{unit}}).Cells {
+		s, ok := c.Results[unit]
+		if c.Status != "ok" || !ok {
+			continue
+		}
+		byName[c.Name] = &rundir.CellSummary{SecPerOp: s.Median, Lo: s.Lo, Hi: s.Hi, N: s.N,
+			CV: c.CV, Unstable: c.Unstable, MaxErrorsPerOp: c.MaxErrors}
+	}
+	for i := range r.meta.Cells {
+		m := &r.meta.Cells[i]
+		m.Result = byName[strings.TrimPrefix(m.Name, "Benchmark")]
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -57,11 +58,13 @@ func TestRecordWritesTheRunFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The caller's lines follow the machine's, and the backend's follows them.
-	kernel, simd, backend := strings.Index(string(bench), "\nkernel: "), strings.Index(string(bench), "\nsimd: test-path\n"),
-		strings.Index(string(bench), "\nbackend: built-in, in-process\n")
-	if kernel < 0 || simd < kernel || backend < simd {
-		t.Errorf("bench.txt header out of order (kernel at %d, simd at %d, backend at %d):\n%s", kernel, simd, backend, bench)
+	// The caller's lines follow the machine's, and the placement's (none
+	// unless told) and the backend's follow them.
+	kernel, simd := strings.Index(string(bench), "\nkernel: "), strings.Index(string(bench), "\nsimd: test-path\n")
+	placed, backend := strings.Index(string(bench), "\nplacement: none\n"), strings.Index(string(bench), "\nbackend: built-in, in-process\n")
+	if kernel < 0 || simd < kernel || placed < simd || backend < placed {
+		t.Errorf("bench.txt header out of order (kernel at %d, simd at %d, placement at %d, backend at %d):\n%s",
+			kernel, simd, placed, backend, bench)
 	}
 	if n := strings.Count(string(bench), "\nBenchmark"); n != 2*len(plan.Cells) {
 		t.Errorf("bench.txt has %d results, want %d", n, 2*len(plan.Cells))
@@ -78,15 +81,20 @@ func TestRecordWritesTheRunFolder(t *testing.T) {
 	var metaNames []string
 	for _, c := range meta.Cells {
 		metaNames = append(metaNames, c.Name)
-		if c.Rounds != 2 || c.Failed != "" {
-			t.Errorf("meta.json: %s has %d rounds (failed %q), want 2", c.Name, c.Rounds, c.Failed)
+		if c.Rounds != 2 || c.Failed != "" || c.Passes != 1 {
+			t.Errorf("meta.json: %s has %d rounds of %d passes (failed %q), want 2 of 1", c.Name, c.Rounds, c.Passes, c.Failed)
+		}
+		// The tables' summary: the median of the 2 rounds, their noise.
+		if r := c.Result; r == nil || r.N != 2 || r.SecPerOp <= 0 || r.CV < 0 || r.MaxErrorsPerOp != 0 {
+			t.Errorf("meta.json: %s has result %+v, want a median of 2 rounds", c.Name, r)
 		}
 	}
 	if !slices.Equal(metaNames, names) {
 		t.Errorf("meta.json cells %q, want the plan's %q", metaNames, names)
 	}
 	if meta.ID != rec.Dir.ID() || !meta.Finished || meta.Count != 2 || meta.Backend != "built-in, in-process" ||
-		!slices.Equal(meta.Args, []string{"run", "--quick"}) || meta.Ended.Before(meta.Started) {
+		!slices.Equal(meta.Args, []string{"run", "--quick"}) || meta.Ended.Before(meta.Started) ||
+		meta.RoundTime != DefaultRoundTime || meta.MaxErrors != 0 || meta.Placement != "none" || meta.Machine != nil {
 		t.Errorf("meta.json: %+v", meta)
 	}
 
@@ -152,5 +160,53 @@ func TestRecordOfAnInterruptedRun(t *testing.T) {
 	}
 	if _, err := os.Stat(rec.Dir.ReportHTML()); err == nil {
 		t.Error("a run without results has a report.html")
+	}
+}
+
+// restartingBackends is in-process backends that report a restarted
+// child, as ChildBackends does when one died.
+type restartingBackends struct {
+	*InProcessBackends
+	restarts []BackendRestart
+}
+
+func (b *restartingBackends) Restarts() []BackendRestart { return b.restarts }
+
+// meta.json records what the caller knows of the run (its placement, also
+// in bench.txt's header, and its machine check), the options' round time
+// and error limit, and the backend children the provider restarted.
+func TestRecordNotesPlacementMachineAndRestarts(t *testing.T) {
+	plan := recordPlan(t)
+	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+	backends := &restartingBackends{InProcessBackends: &InProcessBackends{},
+		restarts: []BackendRestart{{Instance: 1, Addr: "127.0.0.1:1", NewAddr: "127.0.0.1:2", Exit: "signal: killed", At: at}}}
+	defer backends.Close()
+	machine := &rundir.Machine{Summary: "machine: ok", Findings: []rundir.MachineFinding{{Check: "load", Status: "ok", Value: "idle"}}}
+	rec, err := Record(plan, Options{Count: 1, RoundTime: 5 * time.Millisecond, MaxErrors: 0.02, Backends: backends},
+		RecordOptions{Out: t.TempDir(), Placement: "strategy=0 backend=1", Machine: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bench, err := os.ReadFile(rec.Dir.Bench())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bench), "\nplacement: strategy=0 backend=1\n") {
+		t.Errorf("bench.txt's header lacks the placement:\n%s", bench)
+	}
+	meta, err := rec.Dir.ReadMeta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Placement != "strategy=0 backend=1" || !reflect.DeepEqual(meta.Machine, machine) ||
+		meta.RoundTime != 5*time.Millisecond || meta.MaxErrors != 0.02 {
+		t.Errorf("meta.json: placement %q, machine %+v, round time %v, max errors %v", meta.Placement, meta.Machine, meta.RoundTime, meta.MaxErrors)
+	}
+	want := []rundir.BackendRestart{{Instance: 1, Addr: "127.0.0.1:1", NewAddr: "127.0.0.1:2", Exit: "signal: killed", At: at}}
+	if !reflect.DeepEqual(meta.BackendRestarts, want) {
+		t.Errorf("meta.json backend restarts %+v, want %+v", meta.BackendRestarts, want)
 	}
 }

@@ -142,8 +142,14 @@ func DefaultGateUnits() []string { return []string{"sec/op"} }
 
 // MachineKeys are the file configuration keys that must agree between
 // the two sides of a comparison: numbers from different CPUs, core
-// counts or experiments measure the machine, not the change.
-var MachineKeys = []string{"cpu", "cpu-features", "gomaxprocs", "goexperiment"}
+// counts, experiments or CPU placements (which parties of the run shared
+// which CPUs) measure the machine, not the change.
+var MachineKeys = []string{"cpu", "cpu-features", "gomaxprocs", "goexperiment", "placement"}
+
+// machineKeyDefaults are the values that files written before a machine
+// key existed stand for: a run without a "placement:" line placed
+// nothing, as "placement: none" says.
+var machineKeyDefaults = map[string]string{"placement": "none"}
 
 // CompareOptions control Compare. The zero CompareOptions compare sec/op
 // with Benjamini–Hochberg's correction at α = 0.05 and a zero threshold
@@ -458,7 +464,11 @@ func collect(s *Set, units []string) *side {
 			if sd.machine[k] == nil {
 				sd.machine[k] = map[string]bool{}
 			}
-			sd.machine[k][r.GetConfig(k)] = true
+			v := r.GetConfig(k)
+			if v == "" {
+				v = machineKeyDefaults[k]
+			}
+			sd.machine[k][v] = true
 		}
 	}
 	for i := range s.Failures {

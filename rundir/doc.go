@@ -6,7 +6,7 @@
 // A run folder holds
 //
 //	bench.txt                       Go benchmark format, one line per counted round (Dir.Bench)
-//	meta.json                       what was asked, what ran, how each cell ended (Meta)
+//	meta.json                       what was asked, where it ran, how each cell ended and its results (Meta)
 //	profiles/<cell>.<kind>.pprof    cpu, alloc, wall, block, mutex (Dir.Profile)
 //	profiles/<cell>.trace           runtime/trace execution trace (Dir.Trace)
 //	profiles/breakdown.md           where the time went (Dir.Breakdown)

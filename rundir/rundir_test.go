@@ -171,11 +171,18 @@ func TestWriteFileIsWholeAnd0644(t *testing.T) {
 func TestMetaRoundTrip(t *testing.T) {
 	t.Parallel()
 	d := rundir.Dir(t.TempDir())
+	lo, hi := 1.9e-7, 2.1e-7
 	m := &rundir.Meta{ID: "20261123-131900", Args: []string{"run", "--quick"},
 		Started: time.Date(2026, 11, 23, 13, 19, 0, 0, time.UTC), Ended: time.Date(2026, 11, 23, 13, 20, 0, 0, time.UTC),
 		Finished: true, Backend: "built-in, child process", Count: 6, Warmup: 1,
+		RoundTime: 200 * time.Millisecond, MaxErrors: 0.01, Placement: "strategy=0 backend=1",
+		Machine: &rundir.Machine{Summary: "machine: ok", Findings: []rundir.MachineFinding{{Check: "load", Status: "ok", Value: "idle"}}},
+		BackendRestarts: []rundir.BackendRestart{{Instance: 1, Addr: "127.0.0.1:1", NewAddr: "127.0.0.1:2", Exit: "signal: killed",
+			At: time.Date(2026, 11, 23, 13, 19, 30, 0, time.UTC)}},
 		Notes: map[string]string{"dot/size=4096: span": "L2"},
-		Cells: []rundir.CellMeta{{Name: "Dot/strategy=blocking-2", Rounds: 6}, {Name: "Dot/strategy=x-2", Failed: "digest mismatch"}}}
+		Cells: []rundir.CellMeta{{Name: "Dot/strategy=blocking-2", Rounds: 6, Passes: 38,
+			Result: &rundir.CellSummary{SecPerOp: 2e-7, Lo: &lo, Hi: &hi, N: 6, CV: 0.02, MaxErrorsPerOp: 0.001}},
+			{Name: "Dot/strategy=x-2", Failed: "digest mismatch"}}}
 	if err := d.WriteMeta(m); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +194,14 @@ func TestMetaRoundTrip(t *testing.T) {
 		t.Errorf("read back %+v, want %+v", got, m)
 	}
 	data, _ := os.ReadFile(d.Meta())
-	for _, want := range []string{`"id": "20261123-131900"`, `"finished": true`, `"cells": [`, `"failed": "digest mismatch"`} {
+	for _, want := range []string{`"id": "20261123-131900"`, `"finished": true`, `"cells": [`, `"failed": "digest mismatch"`,
+		`"round_time_ns": 200000000`, `"max_errors": 0.01`, `"placement": "strategy=0 backend=1"`, `"passes": 38`,
+		`"sec_per_op": 2e-7`, `"unstable": false`, `"summary": "machine: ok"`, `"new_addr": "127.0.0.1:2"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("meta.json lacks %s:\n%s", want, data)
 		}
 	}
-	if strings.Contains(string(data), `"skipped"`) || strings.Count(string(data), `"failed"`) != 1 {
+	if strings.Contains(string(data), `"skipped"`) || strings.Count(string(data), `"failed"`) != 1 || strings.Count(string(data), `"result"`) != 1 {
 		t.Errorf("meta.json writes empty optional fields:\n%s", data)
 	}
 	if _, err := rundir.Dir(t.TempDir()).ReadMeta(); err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,10 +14,13 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/harness"
+	"github.com/concbench/concbench/machinecheck"
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/placement"
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/rundir"
 	"github.com/concbench/concbench/strategies"
+	"github.com/concbench/concbench/strategies/external"
 	"github.com/concbench/concbench/strategies/simd"
 	"github.com/concbench/concbench/workloads"
 )
@@ -31,7 +35,17 @@ is checked against the scalar reference; a cell with a wrong result, a panic,
 a timeout, or more failed tasks than --max-errors allows is recorded as failed
 and the run goes on (exit 1). Results go to OUT/<run-id>/bench.txt (Go
 benchmark format, one line per counted round) as each round finishes, and
-OUT/latest points at the newest run.
+OUT/latest points at the newest run; OUT/<run-id>/meta.json records the
+options, the placement, the machine check and, at the end, each cell's
+median, rounds, noise and errors.
+
+A run starts with one line on what on this machine degrades measurements
+('concbench doctor' says more). On a terminal, one live line shows the cell
+and round in progress (warm-up rounds apart), the time elapsed and an
+estimate of the time left, from the rounds timed so far; otherwise, a line
+when each cell finishes and when each round of the matrix ends. At the end:
+the summary tables on stdout (--json: the results as JSON instead), and a
+warning naming the unstable cells, if any.
 
 NAME.PARAM=VALUE sets a workload or strategy parameter; a comma list is a
 sweep (one cell per value). See 'concbench list' for every parameter.
@@ -40,7 +54,9 @@ Examples:
   concbench run --quick
   concbench run --workloads mandelbrot --strategies blocking,pool pool.workers=2,8
   concbench run --workloads fanout fanout.latency=1ms fanout.tasks=10000
+  concbench run --placement strategy=0,backend=1 --workloads fanout
   concbench run --backend redis://127.0.0.1:6379 --workloads fanout,webrequest
+  concbench run --quick --json=results.json
   go tool benchstat -col /strategy out/latest/bench.txt
 
 Flags:
@@ -55,7 +71,10 @@ type runFlags struct {
 	out                   string
 	timeout, fetchTimeout time.Duration
 	backend               string
+	placement             string
+	python                string
 	format                string
+	json                  jsonOutput
 	wide                  bool
 	quiet                 bool
 	profile, trace        bool
@@ -75,10 +94,20 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.out, "out", rundir.DefaultOut, "folder that holds run folders")
 	fs.DurationVar(&f.timeout, "timeout", harness.DefaultTimeout, "limit for one round of one cell; a round past it fails the cell")
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", harness.DefaultFetchTimeout, "limit for one backend request; a request past it is a task error")
-	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, or redis://HOST:PORT")
-	fs.StringVar(&f.format, "format", "text", "table format on stdout: text, ascii or markdown")
+	fs.StringVar(&f.backend, "backend", "builtin", "backend for I/O workloads: builtin (a child process per instance), inprocess, "+
+		"redis://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (Redis or Valkey servers; no injected latency, so latency=0s), or "+
+		"concbench://[TOKEN@]HOST:PORT[,HOST:PORT...] ('concbench backend --listen HOST:PORT --auth TOKEN' servers elsewhere); "+
+		"a workload's backend instances are spread over the servers listed")
+	fs.StringVar(&f.placement, "placement", "none", "CPUs of the run's parties: ROLE=CPUS items, roles strategy (this process), backend "+
+		"(the builtin backend's children) and loadgen, CPU lists as taskset -c writes them, e.g. strategy=0,backend=1 or "+
+		"'strategy=0-1 backend=2-3'; none: the scheduler decides. Recorded in bench.txt and meta.json: compare refuses runs placed differently")
+	fs.StringVar(&f.python, "python", "", "interpreter of the py-* strategies (default: $CONCBENCH_PYTHON, else the first python3 on PATH "+
+		"that imports their modules, else /usr/bin/python3)")
+	fs.StringVar(&f.format, "format", "text", "table format on stdout: text, ascii, markdown, csv or json")
+	fs.Var(&f.json, "json", "the results as JSON (per cell: median, interval, rounds, noise, comparison; verdicts; machine; schema: docs/json.md): "+
+		"--json alone writes them to stdout instead of the tables, --json=FILE to FILE with the tables still on stdout")
 	fs.BoolVar(&f.wide, "wide", false, "text tables in full: strategy parameters in the headers, benchstat's delta, p-value and sample counts next to each speedup")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (no live line, no line per cell)")
 	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, a separate profiled pass: CPU, allocation and (I/O cells) wall-clock profiles in profiles/, flame graphs in flame/")
 	fs.BoolVar(&f.trace, "trace", false, "with --profile: also block and mutex profiles and a runtime/trace execution trace per cell")
 	fs.Usage = func() {
@@ -101,12 +130,43 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench run: --format: %v\n", err)
 		return exitUsage
 	}
+	if f.python != "" {
+		if err := external.SetPython(f.python); err != nil {
+			fmt.Fprintf(stderr, "concbench run: --python: %v\n", err)
+			return exitUsage
+		}
+	}
+	place, err := placement.Parse(f.placement)
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench run: --placement: %v\n", err)
+		return exitUsage
+	}
 	sel, err := selection(f, fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitUsage
 	}
-	provider, err := backendProvider(f.backend, stderr)
+	if w := simd.FallbackWarning(); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
+	// Before anything reads GOMAXPROCS (strategies' defaults, the
+	// header) and before any child starts.
+	applied := &placement.Applied{}
+	if !place.IsZero() {
+		if applied, err = placement.Apply(place); err != nil {
+			fmt.Fprintf(stderr, "concbench run: --placement: %v\n", err)
+			if errors.Is(err, placement.ErrBadPlacement) {
+				return exitUsage
+			}
+			return exitError
+		}
+	}
+	// What the run prints while it goes on (the backend children's
+	// diagnostics included) passes through progress, so that it lands
+	// above the live line rather than across it.
+	progress := newRunProgress(progressModeOf(stderr, f.quiet), stderr)
+	defer progress.Close()
+	provider, err := backendProvider(f.backend, progress.Log())
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		if errors.Is(err, errBackendUsage) {
@@ -115,7 +175,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer provider.Close()
-	if _, isRedis := provider.(*harness.RedisBackend); isRedis {
+	if err := harness.PlaceBackends(provider, applied); err != nil {
+		fmt.Fprintf(stderr, "concbench run: --placement: %v\n", err)
+		if errors.Is(err, placement.ErrBadPlacement) {
+			return exitUsage
+		}
+		return exitError
+	}
+	redis, isRedis := provider.(*harness.RedisBackend)
+	if isRedis {
 		if err := withoutLatency(&sel); err != nil {
 			fmt.Fprintf(stderr, "concbench run: %v\n", err)
 			return exitUsage
@@ -134,21 +202,44 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(stderr, "skipped: %s\n", s)
 	}
+	// The machine as the run finds it, before its backends load it.
+	machine, err := machinecheck.Check(ctx, machinecheck.Options{Interval: machinecheck.RunInterval})
+	if err != nil {
+		fmt.Fprintln(stderr, "interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintln(stderr, machine.Summary())
+	if isRedis {
+		if err := redis.Preload(ctx, planSpecs(plan)); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "interrupted while loading the keys into the backend")
+				return exitInterrupted
+			}
+			fmt.Fprintf(stderr, "concbench run: load the keys into the backend (%s): %v\n", provider.Describe(), err)
+			return exitError
+		}
+	}
+
 	opt := harness.Options{Count: f.count, Warmup: f.warmup, RoundTime: f.roundTime, MaxErrors: float64(f.maxErrors),
 		Timeout: f.timeout, FetchTimeout: f.fetchTimeout, Backends: provider}
-	if !f.quiet {
-		opt.Progress = stderr
-	}
+	var profileGuess time.Duration
 	if f.profile {
 		opt.Profile = &harness.Profiling{Trace: f.trace}
 		if f.quick {
 			opt.Profile.MinDuration = quickProfileTime
 		}
+		profileGuess = 2 * cmp.Or(opt.Profile.MinDuration, fullProfileTime)
 	}
-	// simd: the kernel path that path=auto resolves to here (the simd
-	// cells also carry the path that ran in their names).
+	progress.plan(plan, f.count, profileGuess)
+	opt.Observe = runObserver(progress, provider, opt.Profile)
+	if progress.mode == progressPlain {
+		// A line for each cell's profiled pass, after the cell's own:
+		// how much of the pass was sampled, or why it failed.
+		opt.Progress = progress.Log()
+	}
 	rec, err := harness.Record(plan, opt, harness.RecordOptions{Out: f.out, Args: append([]string{"run"}, args...),
-		Header: []params.KV{{Name: "simd", Value: simd.Path()}}})
+		Header:    []params.KV{{Name: "simd", Value: simd.Summary()}},
+		Placement: applied.Placement.String(), Machine: machineMeta(machine)})
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
@@ -157,12 +248,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		f.count, f.warmup, f.roundTime, rec.Dir)
 
 	sum, err := rec.Run(ctx)
+	progress.Close()
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
 	bench := rec.Bench.Path()
-	if code := printTables(stdout, stderr, bench, f.format, f.wide); code != exitOK {
+	if code := printResults(stdout, stderr, bench, f, sum); code != exitOK {
 		return code
 	}
 	wrote, err := rec.WriteReport()
@@ -174,24 +266,189 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "report: %s and %s\n", rec.Dir.ReportHTML(), filepath.Base(rec.Dir.ReportMarkdown()))
 	}
 	fmt.Fprintf(stderr, "results: %s (go tool benchstat -col /strategy %s)\n", bench, bench)
+	if f.json != "" && f.json != jsonStdout {
+		fmt.Fprintf(stderr, "json: %s\n", f.json)
+	}
 	if n := cellsWithErrors(sum); n > 0 {
 		fmt.Fprintf(stderr, "%d cell(s) had failed tasks within --max-errors %v (errors/op in bench.txt); their figures count verified tasks only\n", n, &f.maxErrors)
+	}
+	if rs := restartsOf(provider); len(rs) > 0 {
+		fmt.Fprintf(stderr, "%d backend restart(s) during the run (meta.json: backend_restarts)\n", len(rs))
 	}
 	switch {
 	case !sum.Finished:
 		fmt.Fprintf(stderr, "interrupted: the cells finished so far are in %s\n", bench)
 		return exitInterrupted
 	case len(sum.Failed) > 0:
-		fmt.Fprintf(stderr, "%d cell(s) failed:\n", len(sum.Failed))
-		for _, c := range plan.Cells {
-			if err, ok := sum.Failed[c]; ok {
-				fmt.Fprintf(stderr, "  %s: %v\n", c.Name, err)
-			}
-		}
+		printFailures(stderr, plan, sum)
 		return exitCellsFailed
 	}
 	return exitOK
 }
+
+// printResults writes what a run ends with on stdout, from its bench
+// file: the summary tables in --format, or the results as JSON with
+// --json, then the warning that names the unstable cells (on stderr
+// when stdout holds JSON or CSV, which it would spoil); --json=FILE
+// writes the JSON to FILE too. A run without any result or failure (interrupted
+// before its first round ended) prints nothing.
+func printResults(stdout, stderr io.Writer, bench string, f runFlags, sum *harness.Summary) int {
+	if len(sum.Results) == 0 && len(sum.Failed) == 0 {
+		return exitOK
+	}
+	unstable := stdout
+	switch {
+	case f.json == jsonStdout:
+		if code := writeResultsJSON(stdout, stderr, bench); code != exitOK {
+			return code
+		}
+		unstable = stderr
+	default:
+		if code := printTables(stdout, stderr, bench, f.format, f.wide); code != exitOK {
+			return code
+		}
+		if format, _ := results.ParseFormat(f.format); format == results.JSON || format == results.CSV {
+			unstable = stderr
+		}
+	}
+	if f.json != "" && f.json != jsonStdout {
+		var code int
+		err := rundir.WriteFile(string(f.json), func(w io.Writer) error {
+			if code = writeResultsJSON(w, stderr, bench); code != exitOK {
+				return errors.New("not written")
+			}
+			return nil
+		})
+		if code != exitOK {
+			return code
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "concbench run: --json: %v\n", err)
+			return exitError
+		}
+	}
+	if len(sum.Results) == 0 {
+		return exitOK
+	}
+	return printUnstable(unstable, stderr, bench, f.wide)
+}
+
+// runObserver returns the run's observer: the progress display, and lines
+// (through the display, above its live line) for what the run should not
+// keep quiet about as it happens, --quiet or not: a backend child
+// restarted, the first cell that failed because the backend died, a
+// profiled pass that failed.
+func runObserver(progress *runProgress, provider harness.BackendProvider, prof *harness.Profiling) func(harness.Event) {
+	log := progress.Log()
+	restarts, profileErrors, backendDied := 0, 0, false
+	return func(e harness.Event) {
+		progress.Observe(e)
+		if rs := restartsOf(provider); len(rs) > restarts {
+			for _, r := range rs[restarts:] {
+				fmt.Fprintf(log, "backend: %s\n", r)
+			}
+			restarts = len(rs)
+		}
+		// Plain progress has the harness's lines on profiled passes,
+		// failed ones included (Options.Progress).
+		if prof != nil && len(prof.Errors) > profileErrors && progress.mode != progressPlain {
+			for _, err := range prof.Errors[profileErrors:] {
+				fmt.Fprintf(log, "warning: %v (the cell's figures stand; only its profiles are missing)\n", err)
+			}
+			profileErrors = len(prof.Errors)
+		}
+		if e.Kind == harness.RoundEnded && e.Result.Err != nil && errors.Is(e.Result.Err, harness.ErrBackendDied) && !backendDied {
+			backendDied = true
+			fmt.Fprintf(log, "backend: %v\n", e.Result.Err)
+		}
+	}
+}
+
+// restarter is a provider whose backend children may die and be
+// restarted (harness.ObservedBackends has it).
+type restarter interface {
+	Restarts() []harness.BackendRestart
+}
+
+// restartsOf returns the backend children that provider restarted, if it
+// is a provider that does.
+func restartsOf(provider harness.BackendProvider) []harness.BackendRestart {
+	if r, ok := provider.(restarter); ok {
+		return r.Restarts()
+	}
+	return nil
+}
+
+// printFailures lists the failed cells with their reasons. The cells that
+// failed because a backend died (harness.ErrBackendDied: every I/O cell
+// after it) share one line, with the reason once.
+func printFailures(stderr io.Writer, plan *harness.Plan, sum *harness.Summary) {
+	fmt.Fprintf(stderr, "%d cell(s) failed:\n", len(sum.Failed))
+	var died []string
+	var diedErr error
+	for _, c := range plan.Cells {
+		err, ok := sum.Failed[c]
+		switch {
+		case !ok:
+		case errors.Is(err, harness.ErrBackendDied):
+			died = append(died, c.Name)
+			if diedErr == nil {
+				diedErr = err
+			}
+		default:
+			fmt.Fprintf(stderr, "  %s: %v\n", c.Name, err)
+		}
+	}
+	if len(died) > 0 {
+		fmt.Fprintf(stderr, "  %d I/O cell(s) from %s on: %v\n", len(died), died[0], diedErr)
+	}
+}
+
+// planSpecs returns the plan's workload specs, each once, in plan order.
+func planSpecs(plan *harness.Plan) []*workloads.Spec {
+	var specs []*workloads.Spec
+	for _, c := range plan.Cells {
+		if !slices.Contains(specs, c.Spec) {
+			specs = append(specs, c.Spec)
+		}
+	}
+	return specs
+}
+
+// machineMeta is the machine check as meta.json keeps it.
+func machineMeta(rep *machinecheck.Report) *rundir.Machine {
+	m := &rundir.Machine{Summary: rep.Summary()}
+	for _, f := range rep.Findings {
+		m.Findings = append(m.Findings, rundir.MachineFinding{Check: f.Check, Status: string(f.Status), Value: f.Value, Advice: f.Advice})
+	}
+	return m
+}
+
+// jsonStdout is --json given alone: the JSON goes to stdout.
+const jsonStdout jsonOutput = "-"
+
+// jsonOutput is the value of --json: "" (none), jsonStdout, or a file.
+// It is a boolean flag that also takes a value, so that --json alone and
+// --json=FILE both read as they look.
+type jsonOutput string
+
+func (j *jsonOutput) String() string { return string(*j) }
+
+func (j *jsonOutput) Set(s string) error {
+	switch s {
+	case "true", "-":
+		*j = jsonStdout
+	case "false":
+		*j = ""
+	case "":
+		return errors.New("want --json (stdout) or --json=FILE")
+	default:
+		*j = jsonOutput(s)
+	}
+	return nil
+}
+
+func (j *jsonOutput) IsBoolFlag() bool { return true }
 
 // cellsWithErrors counts the cells with a recorded round whose tasks
 // partly failed (within --max-errors, or the cell would have failed).
@@ -210,6 +467,10 @@ func cellsWithErrors(sum *harness.Summary) int {
 // quarter of a second a cell would be a large share of a quick run, whose
 // rounds are 20 ms.
 const quickProfileTime = 100 * time.Millisecond
+
+// fullProfileTime is the harness's profiled pass when not told
+// otherwise (harness.Profiling.MinDuration), for the first ETA.
+const fullProfileTime = 250 * time.Millisecond
 
 // checkRunFlags rejects values the run cannot honour, each with a reason:
 // nothing is replaced by a default behind the user's back.
