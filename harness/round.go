@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/concbench/concbench/serve"
 	"github.com/concbench/concbench/strategies"
 )
 
@@ -16,7 +17,8 @@ import (
 // for example a backend that counts the requests it answered, compared
 // with the spec's fetches times the round's passes. Run calls the checks
 // of Options.Checks, and the BackendProvider's when it implements
-// RoundCheck, around every round (warm-up, counted and profiled alike).
+// RoundCheck, around every round (warm-up, counted and profiled alike),
+// serve rounds too (Round.Serve).
 type RoundCheck interface {
 	// BeginRound is called before the strategy's Run (before its setup,
 	// so outside the timed part); an error fails the cell.
@@ -33,6 +35,13 @@ type Round struct {
 	Addrs   []string // the backends the round's fetches go to; none for a CPU cell
 	Passes  int      // times the round runs the spec's task set
 	Counted bool     // a counted round (its result goes to bench.txt)
+	// Serve marks a round of a serve cell (Cell.Serve): the strategy's
+	// server under a load generator, not a batch of Passes passes, so a
+	// check that counts a batch's fetches skips it. Its backend lookups
+	// are two per request served, and between BeginRound and EndRound the
+	// round reads the backend's measurement windows itself
+	// (ObservedBackends.Windows).
+	Serve bool
 }
 
 // runner is what a run keeps between rounds: each cell's calibration and
@@ -45,6 +54,9 @@ type runner struct {
 	records *strategies.Records // every job's task records, one job at a time
 	lat     []int64             // the latencies of the round being verified
 	snap    *snapshotter
+	// serveRefs are the serve cells' page references, by pages, value
+	// size and backend secret.
+	serveRefs map[serveReferenceKey]*serve.Reference
 }
 
 // cellState is what the rounds of one cell share.
@@ -99,7 +111,13 @@ const peakRoundTime = 10 * peakInterval
 // wake-ups and reads of the scheduler's state slow a strategy that
 // spawns a goroutine a task, so no round it times runs with it. It
 // returns the last calibration round, with the peaks.
+//
+// A serve cell's rounds are sized by its window, not by passes: its first
+// warm-up round is a round like the others (serveRound).
 func (r *runner) calibrate(ctx context.Context, cell *Cell) *CellResult {
+	if cell.Serve != nil {
+		return r.serveRound(ctx, cell, false)
+	}
 	st := r.state(cell)
 	target := r.opt.RoundTime
 	n := len(cell.Spec.Tasks)
@@ -133,8 +151,12 @@ func (r *runner) calibrate(ctx context.Context, cell *Cell) *CellResult {
 
 // round runs a round of cell (not the first warm-up: see calibrate) at
 // its calibrated passes, after collecting the garbage of whatever ran
-// before. It reports the peaks calibration sampled.
+// before. It reports the peaks calibration sampled. A serve cell's round
+// is a serveRound.
 func (r *runner) round(ctx context.Context, cell *Cell, counted bool) *CellResult {
+	if cell.Serve != nil {
+		return r.serveRound(ctx, cell, counted)
+	}
 	return r.run(ctx, cell, r.state(cell).passes, counted, true, false)
 }
 
@@ -142,7 +164,12 @@ func (r *runner) round(ctx context.Context, cell *Cell, counted bool) *CellResul
 // rounds first, so that it is not collected during this one. sample runs
 // the peak sampler during the round and keeps its peaks as the cell's;
 // a round without it reports the cell's peaks, if they were sampled.
+// It runs batch rounds only: a serve cell's (reached only by a profiled
+// pass, runCellAsIs) fails with ErrServeNotProfiled.
 func (r *runner) run(ctx context.Context, cell *Cell, passes int, counted, gc, sample bool, opts ...strategies.JobOption) *CellResult {
+	if cell.Serve != nil {
+		return &CellResult{Cell: cell, Err: ErrServeNotProfiled}
+	}
 	if gc {
 		runtime.GC()
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/concbench/concbench/placement"
 	"github.com/concbench/concbench/serve/loadgen"
 	"github.com/concbench/concbench/workloads"
 )
@@ -85,6 +86,10 @@ type LoadChild struct {
 	// Stderr receives the child's diagnostics (nil: none are passed on;
 	// their tail is in errors either way).
 	Stderr io.Writer
+	// CPUs, if not empty, are the CPUs the child runs on from its first
+	// instruction (placement.Start): the Loadgen role of a run's
+	// placement (placement.Applied.ChildCPUs).
+	CPUs placement.CPUSet
 }
 
 const (
@@ -172,7 +177,7 @@ func (c LoadChild) Run(ctx context.Context, job LoadJob) (*loadgen.Result, error
 		cmd.Stderr = io.MultiWriter(tail, c.Stderr)
 	}
 	cmd.WaitDelay = time.Second // a grandchild holding the pipes
-	if err := cmd.Start(); err != nil {
+	if err := placement.Start(cmd, c.CPUs); err != nil {
 		return nil, fmt.Errorf("%w: start %s: %v", ErrLoadChild, argv[0], err)
 	}
 	done := make(chan error, 1)

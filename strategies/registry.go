@@ -30,6 +30,11 @@ type Definition struct {
 	// strategies are opt-in: their kernels run about 100× slower than Go's,
 	// which would stretch make bench from minutes to an hour.
 	OptIn bool
+	// ServeOnly marks a strategy that is a web server model and nothing
+	// else (the Go ecosystem's servers, package strategies/ecosystem): it
+	// runs in serve mode's cells only, never in a closed batch, and its
+	// instances refuse every job.
+	ServeOnly bool
 	// Order places the strategy in All's listing, and so in the default
 	// matrix and in every table: lower first, equal by name. Zero places it
 	// after every strategy with an Order. The built-in ones count in tens

@@ -144,7 +144,7 @@ func TestBadInputGivesUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--workloads", "nope"}, `unknown workload "nope" (valid: dot, fanout, hash, mandelbrot, mixed, noop, stream, webrequest)`},
+		{[]string{"run", "--workloads", "nope"}, `unknown workload "nope" (valid: dot, fanout, hash, mandelbrot, mixed, noop, serve, stream, webrequest)`},
 		{[]string{"run", "--strategies", "nope"}, `unknown strategy "nope" (valid: blocking, threads, goroutines, pool`},
 		{[]string{"run", "pool.workers=many"}, `strategy pool: invalid parameter value: workers="many": not an integer`},
 		{[]string{"run", "pool.size=1"}, `unknown parameter "size" (valid: workers)`},

@@ -106,6 +106,10 @@ func writeReport(stdout, stderr io.Writer, set *results.Set, runDir string, opts
 	if opts.Format == results.JSON || opts.Format == results.CSV {
 		return exitOK
 	}
+	if err := results.WriteSaturation(stdout, set, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
 	if opts.Summary {
 		printBreakdownShort(stdout, stderr, set, runDir, opts)
 	} else if code := printBreakdown(stdout, stderr, runDir); code != exitOK {
@@ -161,6 +165,13 @@ func printTables(stdout, stderr io.Writer, path, format string, wide bool) int {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)
 		return exitError
 	}
+	if f == results.JSON || f == results.CSV {
+		return exitOK
+	}
+	if err := results.WriteSaturation(stdout, set, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench run: %v\n", err)
+		return exitError
+	}
 	return exitOK
 }
 
@@ -211,13 +222,16 @@ func parseMaxCV(s string) (float64, error) {
 }
 
 // printBreakdown adds the where-the-time-went tables of the run's profiles,
-// when the run was profiled.
+// when the run was profiled: plain-text tables that fit 120 columns, each
+// share with its sample count, client and backend side by side, and each
+// profile's top functions (the run folder's breakdown.md has the same in
+// Markdown).
 func printBreakdown(stdout, stderr io.Writer, runDir string) int {
 	if _, err := os.Stat(rundir.Dir(runDir).Breakdown()); err != nil {
 		return exitOK
 	}
 	fmt.Fprintln(stdout, "\nWhere the time went (% of profile samples, from the profiled pass of each cell):")
-	if err := profiles.WriteBreakdown(stdout, runDir); err != nil {
+	if err := profiles.WriteBreakdownText(stdout, runDir, profiles.TextOptions{Top: true}); err != nil {
 		fmt.Fprintf(stderr, "concbench report: breakdown: %v\n", err)
 		return exitError
 	}

@@ -191,6 +191,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "backend: a real Redis cannot inject latency; I/O workloads run with latency=0s")
 	}
 
+	// The serve cells' load generator runs on the CPUs placed for it.
+	sel.LoadGenerator.CPUs = applied.ChildCPUs(placement.Loadgen)
 	plan, err := harness.NewPlan(sel)
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench run: %v\n", err)

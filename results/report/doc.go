@@ -14,6 +14,11 @@
 // thirteen strategies stay narrow; each table scrolls inside its own box
 // rather than widen the page).
 //
+// After the sections, serve mode's sustainable throughput
+// (results.Saturation: per strategy, the highest offered rate whose p99
+// meets the cells' SLO with no errors and the rate offered), a table per
+// group of serve cells, in both files.
+//
 // The charts are hand-written SVG, laid out here from the widths of the
 // labels (Liberation Sans, which the page names first, and DejaVu Sans,
 // the usual fallback, whichever is wider), so that no label is clipped or

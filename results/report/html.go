@@ -120,6 +120,7 @@ func (r *page) html() []byte {
 	}
 
 	writeHTMLBandwidth(&h, r.set.Bandwidth(r.opts))
+	writeHTMLSaturation(&h, r.set.Saturation(r.opts))
 	if len(r.set.Failures) > 0 {
 		h.WriteString("<h2 id=\"failed\">Failed cells</h2>\n<ul class=\"fail-list\">\n")
 		for _, f := range r.set.Failures {
@@ -362,6 +363,33 @@ func indexOf(list []string, s string) int {
 
 // sectionID makes a workload name an HTML id.
 func sectionID(workload string) string { return "w-" + fileStem(workload) }
+
+// writeHTMLSaturation writes serve mode's sustainable throughput
+// (results.Saturation), a table per group of serve cells, if there are
+// any.
+func writeHTMLSaturation(h *bytes.Buffer, groups []*results.Saturation) {
+	if len(groups) == 0 {
+		return
+	}
+	h.WriteString("<h2 id=\"saturation\">Sustainable throughput</h2>\n")
+	for _, g := range groups {
+		header, body := g.Grid()
+		fmt.Fprintf(h, "<h3>%s</h3>\n<div class=\"table-wrap\"><table>\n<tr>", html.EscapeString(g.Title()))
+		for _, c := range header {
+			fmt.Fprintf(h, "<th>%s</th>", html.EscapeString(c))
+		}
+		h.WriteString("</tr>\n")
+		for _, row := range body {
+			h.WriteString("<tr>")
+			for _, c := range row {
+				fmt.Fprintf(h, "<td>%s</td>", html.EscapeString(c))
+			}
+			h.WriteString("</tr>\n")
+		}
+		h.WriteString("</table></div>\n")
+	}
+	fmt.Fprintf(h, "<p>%s</p>\n", html.EscapeString(results.SaturationNote))
+}
 
 // writeHTMLBandwidth writes the bandwidth table (results.Bandwidth), if
 // the set has one.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/rundir"
 )
@@ -28,8 +29,9 @@ type Options struct {
 // the charts (an overview of speedups; per workload, throughput and
 // p50-p99 latency panels, the crossover over CPU per task for rows with a
 // cpu= key, latency over offered rate for rows with a rate= key), the
-// tables, failed and unstable cells, and links to the cells' flame graphs
-// that exist in dir. report.html is self contained: inline CSS and SVG,
+// tables, serve mode's sustainable throughput (results.Saturation), failed
+// and unstable cells, and links to the cells' flame graphs that exist in
+// dir. report.html is self contained: inline CSS and SVG,
 // nothing fetched. report.md shows the same charts from dir's
 // charts/*.svg.
 func Write(dir rundir.Dir, set *results.Set, opts Options) error {
@@ -91,8 +93,9 @@ type page struct {
 func (r *page) short(label string) string { return r.charts.book.look(label).short }
 
 // markdown is report.md: the verdicts and tables as results.WriteTables
-// writes them, the unstable cells as results.WriteUnstable warns of them,
-// then the charts.
+// writes them, serve mode's sustainable throughput as
+// results.WriteSaturation writes it, the unstable cells as
+// results.WriteUnstable warns of them, then the charts.
 func (r *page) markdown() ([]byte, error) {
 	var md bytes.Buffer
 	fmt.Fprintf(&md, "# %s\n\n", r.title)
@@ -102,6 +105,9 @@ func (r *page) markdown() ([]byte, error) {
 	opts := r.opts
 	opts.Format = results.Markdown
 	if err := results.WriteTables(&md, r.set, opts); err != nil {
+		return nil, err
+	}
+	if err := results.WriteSaturation(&md, r.set, opts); err != nil {
 		return nil, err
 	}
 	if err := results.WriteUnstable(&md, r.set, opts); err != nil {
@@ -173,8 +179,10 @@ func link(dir rundir.Dir, path string) string {
 
 type flameLink struct{ cell, href string }
 
-// flameLinks lists the cells of set whose flame graph exists in dir, in
-// the order first measured, with links relative to dir.
+// flameLinks lists the flame graphs in dir of the cells of set, in the
+// order first measured, with links relative to dir: each cell's CPU
+// profile's, then the backend's beside it and the wall clock's, where
+// they exist (profiles.FlameGraphs).
 func flameLinks(dir rundir.Dir, set *results.Set) []flameLink {
 	var links []flameLink
 	seen := map[string]bool{}
@@ -183,9 +191,15 @@ func flameLinks(dir rundir.Dir, set *results.Set) []flameLink {
 			return
 		}
 		seen[name] = true
-		path := dir.FlameGraph(name)
-		if _, err := os.Stat(path); err == nil {
-			links = append(links, flameLink{cell: name, href: link(dir, path)})
+		for _, f := range profiles.FlameGraphs(dir, name) {
+			label := name
+			switch f.Kind {
+			case profiles.BackendCPU:
+				label += " · backend CPU"
+			case profiles.Wall:
+				label += " · wall clock"
+			}
+			links = append(links, flameLink{cell: label, href: link(dir, f.Path)})
 		}
 	}
 	for _, r := range set.Results {
