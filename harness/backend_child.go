@@ -31,14 +31,18 @@ import (
 // its stdin, a pipe only this process holds, closes. The secret reaches
 // them on that pipe, never on their command lines. A child that dies while
 // the run goes on is restarted once by the next Prepare (see Restarts).
+// It checks every round against the children's own counts (RoundCheck;
+// see verify_backend.go).
 type ChildBackends struct {
 	// Executable is the concbench binary; empty means this process's own.
 	Executable string
 	// Stderr receives the children's diagnostics. May be nil.
 	Stderr io.Writer
 	// Secret is mixed into every value the children derive
-	// (backend.Config.Secret); 0 means none. Set it before the first
-	// Prepare; a change restarts the children.
+	// (backend.Config.Secret) and into the references of the specs
+	// prepared (Spec.UseSecret). 0, the default, draws a fresh random one
+	// at the first Prepare (workloads.NewSecret) and keeps it here; a test
+	// may set its own before. A change restarts the children.
 	Secret uint64
 	// CPUs, if not empty, are the CPUs every child runs on, from its
 	// first instruction (placement.Start): the Backend role of a run's
@@ -54,8 +58,11 @@ func (p *ChildBackends) Describe() string { return "built-in, child process" }
 
 // Prepare implements BackendProvider.
 func (p *ChildBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error) {
-	return p.prepare(ctx, spec, p.Secret, p.launch)
+	return p.prepare(ctx, spec, p.runSecret(), p.launch)
 }
+
+// runSecret implements secretHolder.
+func (p *ChildBackends) runSecret() uint64 { return drawSecret(&p.Secret) }
 
 // Close implements BackendProvider: it stops the children and waits for
 // them.

@@ -10,15 +10,18 @@ import "github.com/concbench/concbench/workloads/backend"
 // window per server, which counts every instance mapped to it; the others
 // one per instance.
 //
-// A harness that checks a round against the backend:
+// Each of them checks every batch round of Run itself, as a RoundCheck
+// (verify_backend.go): it reads the windows right before and right after
+// the round, so a caller that reads windows of its own (a serve round, a
+// test) must do so outside Run's batch rounds:
 //
 //	ob, ok := provider.(ObservedBackends)
-//	addrs, err := provider.Prepare(ctx, spec)   // then, right before the round:
+//	addrs, err := provider.Prepare(ctx, spec)   // then, right before the span:
 //	_, err = ob.Windows()                       // start every server's window
-//	runRound()
-//	ws, err := ob.Windows()                     // what each server did in the round
+//	runSpan()
+//	ws, err := ob.Windows()                     // what each server did in the span
 //
-// Sum Gets over ws and compare with the round's fetches; compare each
+// Sum Gets over ws and compare with the span's fetches; compare each
 // server's MaxInFlight with the strategy's limit (see Windows).
 type ObservedBackends interface {
 	BackendProvider

@@ -34,11 +34,14 @@ const remoteURLForm = "concbench://[TOKEN@]HOST:PORT[,HOST:PORT...]"
 //
 // Its windows, stats and CPU profiles are those of each server, in the
 // order of the URL (see ObservedBackends): a server that two instances
-// map to counts both.
+// map to counts both. It checks every round against them (RoundCheck; see
+// verify_backend.go).
 type RemoteBackends struct {
 	// Secret is mixed into every value the servers derive
-	// (backend.Config.Secret); 0 means none. Set it before the first
-	// Prepare.
+	// (backend.Config.Secret) and into the references of the specs
+	// prepared (Spec.UseSecret). 0, the default, draws a fresh random one
+	// at the first Prepare (workloads.NewSecret) and keeps it here; a test
+	// may set its own.
 	Secret uint64
 
 	servers []*backend.Control
@@ -106,7 +109,7 @@ func (p *RemoteBackends) Credentials() resp.Credentials { return p.cred }
 // value size and the latency of spec where they differ from what they
 // hold.
 func (p *RemoteBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error) {
-	want := backendConfig(spec.Backend, p.Secret)
+	want := backendConfig(spec.Backend, p.runSecret())
 	for _, ctl := range p.servers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -127,8 +130,12 @@ func (p *RemoteBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]s
 		}
 	}
 	p.set, p.applied = true, want
+	spec.UseSecret(want.Secret)
 	return spread(spec.Backend.Instances, p.addrs), nil
 }
+
+// runSecret implements secretHolder.
+func (p *RemoteBackends) runSecret() uint64 { return drawSecret(&p.Secret) }
 
 // Windows reads the measurement window of every server, in the order of
 // the URL, and starts the next (see ObservedBackends).

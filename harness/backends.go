@@ -13,7 +13,9 @@ import (
 // BackendProvider starts and configures the servers that fetch steps talk to.
 type BackendProvider interface {
 	// Prepare returns the address of every instance the spec's backend
-	// needs, serving its keys' values with its injected latency.
+	// needs, serving its keys' values with its injected latency, and
+	// gives the spec the secret of those values (Spec.UseSecret), so that
+	// its reference is theirs.
 	Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error)
 	// Describe says what the provider is, for the run's header.
 	Describe() string
@@ -69,8 +71,20 @@ type builtin struct {
 	restarts []BackendRestart
 }
 
-// prepare implements Prepare for both providers.
+// prepare implements Prepare for both providers: it starts or reuses the
+// servers, then gives spec the secret they hold (Spec.UseSecret), so that
+// its reference is that of their values.
 func (b *builtin) prepare(ctx context.Context, spec *workloads.Spec, secret uint64, launch launchFunc) ([]string, error) {
+	addrs, err := b.start(ctx, spec, secret, launch)
+	if err != nil {
+		return nil, err
+	}
+	spec.UseSecret(secret)
+	return addrs, nil
+}
+
+// start starts the servers spec needs, or reuses the running ones.
+func (b *builtin) start(ctx context.Context, spec *workloads.Spec, secret uint64, launch launchFunc) ([]string, error) {
 	want := backendConfig(spec.Backend, secret)
 	if len(b.running) == 0 || b.cfg.ValueSize != want.ValueSize || b.cfg.Secret != secret || len(b.running) < spec.Backend.Instances {
 		if err := b.close(); err != nil {
@@ -244,20 +258,44 @@ func dialControl(ctx context.Context, addr string) (*backend.Control, error) {
 // InProcessBackends runs the built-in backend inside this process: simplest,
 // and what tests use. Its CPU time and allocations count in the cells'
 // figures, so runs that report cpu-sec/op use ChildBackends.
+//
+// It checks every round against the servers' own counts (RoundCheck; see
+// verify_backend.go).
 type InProcessBackends struct {
 	// Secret is mixed into every value the servers derive
-	// (backend.Config.Secret); 0 means none. Set it before the first
-	// Prepare; a change restarts the servers.
+	// (backend.Config.Secret) and into the references of the specs
+	// prepared (Spec.UseSecret). 0, the default, draws a fresh random one
+	// at the first Prepare (workloads.NewSecret) and keeps it here; a test
+	// may set its own before. A change restarts the servers.
 	Secret uint64
+	// Faults, for tests, are injected by every server started
+	// (backend.Config.Faults; instance i seeded with i+1). Set them before
+	// the first Prepare.
+	Faults backend.Faults
 	builtin
 }
+
+// drawSecret returns *secret, first drawing a fresh random one into it
+// when it is 0: every provider's secret of the run.
+func drawSecret(secret *uint64) uint64 {
+	if *secret == 0 {
+		*secret = workloads.NewSecret()
+	}
+	return *secret
+}
+
+// runSecret implements secretHolder.
+func (p *InProcessBackends) runSecret() uint64 { return drawSecret(&p.Secret) }
 
 // Describe implements BackendProvider.
 func (p *InProcessBackends) Describe() string { return "built-in, in-process" }
 
 // Prepare implements BackendProvider.
 func (p *InProcessBackends) Prepare(ctx context.Context, spec *workloads.Spec) ([]string, error) {
-	return p.prepare(ctx, spec, p.Secret, launchInProcess)
+	return p.prepare(ctx, spec, p.runSecret(), func(ctx context.Context, i int, cfg backend.Config) (*instance, error) {
+		cfg.Faults, cfg.Seed = p.Faults, int64(i+1)
+		return launchInProcess(ctx, i, cfg)
+	})
 }
 
 func launchInProcess(ctx context.Context, _ int, cfg backend.Config) (*instance, error) {

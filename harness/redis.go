@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,13 +27,30 @@ const redisURLForm = "redis://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]"
 // instance i maps to server i modulo the number of servers, so fanout's
 // instances spread over them. A real Redis cannot inject latency, so
 // specs must ask for latency 0 (the run command arranges that).
+//
+// It checks every round against the servers' own count of the GETs they
+// ran (INFO commandstats, cmdstat_get's calls; see verify_backend.go),
+// when the servers answer INFO commandstats: Counted says whether they do.
+// A Redis has no count of requests in flight, so a strategy's concurrency
+// is not checked there. The servers must serve this run alone while it
+// runs: another client's GETs would count in its rounds.
 type RedisBackend struct {
 	addrs []string
 	cred  resp.Credentials
-	// Secret is mixed into the values loaded (workloads.SecretValue); 0
-	// means none. Set it before Preload or the first Prepare.
+	// Secret is mixed into the values loaded (workloads.SecretValue) and
+	// into the references of the specs prepared (Spec.UseSecret). 0, the
+	// default, draws a fresh random one at the first Preload or Prepare
+	// (workloads.NewSecret) and keeps it here; a test may set its own
+	// before.
 	Secret uint64
 	loaded map[*workloads.Spec]bool
+
+	// stats are connections to every server, in the order of addrs, that
+	// read its INFO commandstats; nil when a server refused it (uncounted
+	// says why).
+	stats     []*resp.Client
+	uncounted string
+	getsAt    int64 // the servers' GET calls when the round began
 }
 
 // NewRedisBackend contacts every server that rawURL names,
@@ -55,11 +73,21 @@ func NewRedisBackend(ctx context.Context, rawURL string) (*RedisBackend, error) 
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range clients {
-		c.Close()
+	r.stats = clients
+	if _, err := r.getCalls(ctx); err != nil {
+		r.closeStats()
+		r.uncounted = err.Error()
 	}
 	return r, nil
 }
+
+// Counted reports whether the servers count the GETs they run (INFO
+// commandstats), so that every round is checked against them; when not,
+// the reason.
+func (r *RedisBackend) Counted() (bool, string) { return r.stats != nil, r.uncounted }
+
+// runSecret implements secretHolder.
+func (r *RedisBackend) runSecret() uint64 { return drawSecret(&r.Secret) }
 
 func redisName(addr string) string { return "redis backend " + addr }
 
@@ -75,7 +103,11 @@ func (r *RedisBackend) Credentials() resp.Credentials { return r.cred }
 
 // Describe implements BackendProvider.
 func (r *RedisBackend) Describe() string {
-	return "redis " + strings.Join(r.addrs, ",") + " (no injected latency)"
+	d := "redis " + strings.Join(r.addrs, ",") + " (no injected latency"
+	if r.stats == nil {
+		d += "; GETs not counted: " + r.uncounted
+	}
+	return d + ")"
 }
 
 // Preload stores the keys of every spec that fetches, before any cell
@@ -116,6 +148,7 @@ func (r *RedisBackend) Prepare(ctx context.Context, spec *workloads.Spec) ([]str
 		}
 		r.loaded[spec] = true
 	}
+	spec.UseSecret(r.runSecret())
 	return spread(spec.Backend.Instances, r.addrs), nil
 }
 
@@ -137,11 +170,12 @@ const loadBatch = 512
 // server holds every key, so any mapping of instances to servers finds
 // its values.
 func (r *RedisBackend) load(ctx context.Context, spec *workloads.Spec) error {
-	keys := spec.Keys()
+	secret := r.runSecret()
+	keys := spec.Keys(secret)
 	errs := make([]error, len(r.addrs))
 	var wg sync.WaitGroup
 	for i, addr := range r.addrs {
-		wg.Go(func() { errs[i] = r.loadServer(ctx, addr, spec, keys) })
+		wg.Go(func() { errs[i] = r.loadServer(ctx, addr, spec, secret, keys) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -149,7 +183,7 @@ func (r *RedisBackend) load(ctx context.Context, spec *workloads.Spec) error {
 
 // loadServer SETs keys on one server, loadBatch commands a pipelined
 // batch.
-func (r *RedisBackend) loadServer(ctx context.Context, addr string, spec *workloads.Spec, keys []string) error {
+func (r *RedisBackend) loadServer(ctx context.Context, addr string, spec *workloads.Spec, secret uint64, keys []string) error {
 	c, err := contact(ctx, addr, r.cred, redisTimeout, "password")
 	if err != nil {
 		return r.errorf(addr, "%w", err)
@@ -163,7 +197,7 @@ func (r *RedisBackend) loadServer(ctx context.Context, addr string, spec *worklo
 		hi := min(lo+loadBatch, len(keys))
 		values = values[:0]
 		for _, k := range keys[lo:hi] {
-			values = append(values, workloads.SecretValue(r.Secret, k, spec.Backend.ValueSize))
+			values = append(values, workloads.SecretValue(secret, k, spec.Backend.ValueSize))
 		}
 		if err := c.SetMany(keys[lo:hi], values); err != nil {
 			return r.errorf(addr, "load the keys of %s %s: %w", spec.Workload, spec.Params, err)
@@ -172,5 +206,77 @@ func (r *RedisBackend) loadServer(ctx context.Context, addr string, spec *worklo
 	return nil
 }
 
-// Close implements BackendProvider.
-func (r *RedisBackend) Close() error { return nil }
+// getCalls returns the GETs the servers have run since they started
+// (or since CONFIG RESETSTAT), summed: INFO commandstats' cmdstat_get
+// calls. A connection that broke (a server's idle timeout closes one
+// that waited through a long cell) is dialled again, once.
+func (r *RedisBackend) getCalls(ctx context.Context) (int64, error) {
+	var sum int64
+	for i := range r.stats {
+		n, err := r.serverGetCalls(i)
+		var serverErr *resp.ServerError
+		if err != nil && !errors.As(err, &serverErr) {
+			r.stats[i].Close()
+			c, cerr := contact(ctx, r.addrs[i], r.cred, redisTimeout, "password")
+			if cerr != nil {
+				return 0, fmt.Errorf("%s: %w", redisName(r.addrs[i]), cerr)
+			}
+			r.stats[i] = c
+			n, err = r.serverGetCalls(i)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: INFO commandstats: %w", redisName(r.addrs[i]), err)
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
+// serverGetCalls returns server i's GET calls (see getCalls).
+func (r *RedisBackend) serverGetCalls(i int) (int64, error) {
+	rep, err := r.stats[i].Do("INFO", "commandstats")
+	if err == nil && rep.Kind == resp.KindError {
+		err = rep.Err()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return parseGetCalls(string(rep.Str))
+}
+
+// parseGetCalls reads the calls of GET from INFO commandstats' text:
+// "cmdstat_get:calls=12,usec=30,...". A server that has run no GET has
+// no such line: 0.
+func parseGetCalls(info string) (int64, error) {
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_get:")
+		if !ok {
+			continue
+		}
+		for _, field := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(field, "calls="); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("cmdstat_get calls %q: %w", v, err)
+				}
+				return n, nil
+			}
+		}
+		return 0, fmt.Errorf("cmdstat_get line without calls: %q", line)
+	}
+	return 0, nil
+}
+
+func (r *RedisBackend) closeStats() {
+	for _, c := range r.stats {
+		c.Close()
+	}
+	r.stats = nil
+}
+
+// Close implements BackendProvider: it closes the connections that read
+// the servers' counts.
+func (r *RedisBackend) Close() error {
+	r.closeStats()
+	return nil
+}

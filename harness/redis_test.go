@@ -68,6 +68,7 @@ func TestRealRedisGivesTheSameDigests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer redis.Close()
 	builtin := &InProcessBackends{}
 	defer builtin.Close()
 	for _, w := range []struct {
@@ -118,6 +119,7 @@ func TestRedisAuthAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	if _, err := r.Prepare(ctx, smallSpec(t, "fanout", params.Values{"tasks": "5", "latency": "0s"})); err != nil {
 		t.Fatalf("Prepare with the password: %v", err)
 	}
@@ -151,6 +153,7 @@ func TestRedisPreload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	r.Secret = 0x5eed
 	fanout := smallSpec(t, "fanout", params.Values{"tasks": "40", "latency": "0s"})
 	hash := smallSpec(t, "hash", params.Values{"tasks": "4"})
@@ -185,6 +188,7 @@ func TestRedisPreload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r2.Close()
 	big := smallSpec(t, "fanout", params.Values{"tasks": "20000", "size": "1024", "latency": "0s"})
 	err = r2.Preload(ctx, []*workloads.Spec{big})
 	if err == nil || !strings.HasPrefix(err.Error(), "redis backend "+small+": load the keys of fanout ") || !strings.Contains(err.Error(), "OOM") {
@@ -203,13 +207,14 @@ func TestRedisSeveralServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	r.Secret = 0xfeed
 	spec := smallSpec(t, "fanout", params.Values{"tasks": "30", "backends": "3", "latency": "0s"})
 	addrs, err := r.Prepare(ctx, spec)
 	if err != nil || strings.Join(addrs, " ") != a+" "+b+" "+a {
 		t.Fatalf("Prepare = %v, %v; want instances 0, 1, 2 on %s, %s, %s", addrs, err, a, b, a)
 	}
-	keys := spec.Keys()
+	keys := spec.Keys(r.Secret)
 	for _, addr := range []string{a, b} {
 		c, err := resp.Dial(ctx, addr, 5*time.Second)
 		if err != nil {
@@ -245,12 +250,13 @@ func TestRedisSeveralServers(t *testing.T) {
 	}
 
 	// Without passwords, a cell of the blocking strategy runs on both and
-	// verifies (the strategies' connections send no AUTH yet).
+	// verifies.
 	c, d := startRedis(t), startRedis(t)
 	open, err := NewRedisBackend(ctx, "redis://"+c+","+d)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer open.Close()
 	fan := smallSpec(t, "fanout", params.Values{"tasks": "40", "backends": "2", "latency": "0s"})
 	res := runCell(ctx, blockingCell(t, fan), Options{Timeout: time.Minute, FetchTimeout: 5 * time.Second, Backends: open})
 	if res.Err != nil || res.Errors != 0 || res.Verified != res.Tasks {

@@ -97,7 +97,7 @@ func (r *runner) serveRound(ctx context.Context, cell *Cell, counted bool) *Cell
 
 	addrs, err := r.opt.Backends.Prepare(ctx, spec)
 	if err != nil {
-		return fail("backend: %v", err)
+		return fail("backend: %w", err)
 	}
 	secret, err := backendSecret(r.opt.Backends)
 	if err != nil {

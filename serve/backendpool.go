@@ -20,7 +20,7 @@ const DefaultBackendConns = 256
 // services hold for their database or cache (database/sql, go-redis): a
 // request takes a connection, dialling one while under the bound and
 // waiting for one otherwise (at most the fetch timeout), and gives it back
-// after its lookups. A connection whose lookup failed is closed, not given
+// after its lookups. A new connection logs in with Env.Credentials first. A connection whose lookup failed is closed, not given
 // back, so a backend that went away costs one failed request a connection
 // and the next request dials afresh.
 //
@@ -30,6 +30,7 @@ const DefaultBackendConns = 256
 // concurrent use.
 type BackendPool struct {
 	addr    string
+	cred    resp.Credentials // every connection logs in with them first
 	timeout time.Duration
 	slots   chan struct{}     // one token per connection open or being dialled
 	idle    chan *resp.Client // open connections not in use
@@ -46,7 +47,7 @@ func NewBackendPool(env Env, conns int) *BackendPool {
 	if conns <= 0 {
 		conns = DefaultBackendConns
 	}
-	return &BackendPool{addr: env.Backends[0], timeout: env.FetchTimeout,
+	return &BackendPool{addr: env.Backends[0], cred: env.Credentials, timeout: env.FetchTimeout,
 		slots: make(chan struct{}, conns), idle: make(chan *resp.Client, conns),
 		open: make(map[*resp.Client]net.Conn)}
 }
@@ -81,6 +82,11 @@ func (p *BackendPool) Get(ctx context.Context) (*resp.Client, error) {
 		return nil, fmt.Errorf("%w: dial %s: %w", ErrBackend, p.addr, err)
 	}
 	c := resp.NewClient(conn, p.timeout)
+	if err := c.Login(p.cred); err != nil {
+		_ = c.Close()
+		<-p.slots
+		return nil, fmt.Errorf("%w: %s: %w", ErrBackend, p.addr, err)
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/concbench/concbench/workloads/resp"
 )
 
 // ProtocolVersion is the version of the out-of-process serve protocol
@@ -24,8 +26,11 @@ type Job struct {
 	ListenFD int `json:"listen_fd,omitempty"`
 	// Listen is a host:port to bind instead, for servers that must own
 	// their socket. Always a loopback address.
-	Listen        string        `json:"listen,omitempty"`
-	Backends      []string      `json:"backends"`
+	Listen   string   `json:"listen,omitempty"`
+	Backends []string `json:"backends"`
+	// Auth is what every backend connection sends first (Env.Credentials):
+	// absent when the backend wants nothing.
+	Auth          *Auth         `json:"auth,omitempty"`
 	Pages         int           `json:"pages"`
 	ValueSize     int           `json:"value_size"`
 	FetchTimeout  time.Duration `json:"fetch_timeout_ns"`
@@ -46,9 +51,27 @@ func NewJob(server string, params map[string]string, env Env, fd int, listen str
 		return Job{}, fmt.Errorf("serve: job for %s needs exactly one of an inherited socket and a listen address", server)
 	}
 	return Job{Protocol: ProtocolVersion, Mode: "serve", Server: server, Params: params,
-		ListenFD: fd, Listen: listen, Backends: env.Backends, Pages: env.Pages, ValueSize: env.ValueSize,
+		ListenFD: fd, Listen: listen, Backends: env.Backends, Auth: NewAuth(env.Credentials),
+		Pages: env.Pages, ValueSize: env.ValueSize,
 		FetchTimeout: env.FetchTimeout, HeaderTimeout: env.Limits.HeaderTimeout,
 		IdleTimeout: env.Limits.IdleTimeout, MaxHead: env.MaxHead()}, nil
+}
+
+// Auth is the job line's "auth": the AUTH a program in another process
+// sends on every backend connection before anything else, and expects +OK
+// to (resp.Credentials as JSON). The job line travels on the child's
+// stdin, never on its command line.
+type Auth struct {
+	User     string `json:"user,omitempty"` // empty: AUTH password (the default user)
+	Password string `json:"password"`
+}
+
+// NewAuth returns the job line's auth for c: nil when c asks for no AUTH.
+func NewAuth(c resp.Credentials) *Auth {
+	if c.None() {
+		return nil
+	}
+	return &Auth{User: c.User, Password: c.Password}
 }
 
 // Line returns the job as the one line written to the child, newline

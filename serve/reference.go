@@ -7,9 +7,11 @@ import (
 )
 
 // ValueFunc appends the value the backend holds for key (size bytes) to
-// dst. [workloads.AppendValue] is today's; the values may come to depend on
-// a per-run secret, so the reference takes the function instead of calling
-// one.
+// dst: workloads.AppendSecretValue with the backend's secret, which the
+// harness holds and never gives a server (serve.LoadJob.Reference makes
+// this function from it); workloads.AppendValue for a backend with no
+// secret. A server that made its pages from values of its own, without
+// asking the backend, cannot match the reference.
 type ValueFunc func(dst []byte, key string, size int) []byte
 
 // Reference holds the expected body of every page, computed without a

@@ -33,6 +33,7 @@ func TestDigestIsTheWebrequestResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	spec.UseSecret(0) // plain values, as below
 	size := spec.Backend.ValueSize
 	for id := range n {
 		s := ReplyHash(workloads.Value(SessionKey(id), size))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/serve/httpwire"
+	"github.com/concbench/concbench/workloads/resp"
 )
 
 // Server is a web server model: something that serves the page endpoint.
@@ -102,6 +103,13 @@ type Env struct {
 	// ValueSize is the size of every backend value: a reply of another
 	// size is a failed lookup (502).
 	ValueSize int
+	// Credentials are what every backend connection sends before its
+	// first lookup (AUTH), when they are not None: a backend with a
+	// password (redis://) or a token (concbench://). [BackendPool] logs
+	// its connections in; an event loop queues Credentials.AppendAuth
+	// ahead of a new socket's first request; a server in another process
+	// gets them in its job line ([Job].Auth).
+	Credentials resp.Credentials
 	// FetchTimeout bounds one backend lookup; past it the lookup fails
 	// (502). Zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration

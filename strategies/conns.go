@@ -12,7 +12,8 @@ import (
 
 // Conns is one connection to each backend instance: a workloads.Fetcher for
 // one task at a time, and pipelined batches of GETs ([Conns.GetMany]) for a
-// strategy that advances many tasks at once.
+// strategy that advances many tasks at once. Every connection logs in with
+// the job's Credentials when it is dialled (AUTH, when they ask for it).
 //
 // A null reply (resp.ErrNil) or an error reply (a *resp.ServerError) fails
 // only its key: the connection is still in step, so it is kept (for the
@@ -23,6 +24,7 @@ import (
 // requests after it.
 type Conns struct {
 	addrs   []string
+	cred    resp.Credentials // every connection logs in with them first
 	timeout time.Duration
 	clients []*resp.Client // nil where a broken connection awaits redial
 }
@@ -34,7 +36,7 @@ func (j *Job) Dial(ctx context.Context) (*Conns, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conns{addrs: addrs, timeout: j.FetchTimeout, clients: make([]*resp.Client, len(addrs))}
+	c := &Conns{addrs: addrs, cred: j.Credentials, timeout: j.FetchTimeout, clients: make([]*resp.Client, len(addrs))}
 	for b := range addrs {
 		if _, err := c.client(ctx, b, max(connectTimeout, c.timeout)); err != nil {
 			c.Close()
@@ -64,6 +66,10 @@ func (c *Conns) client(ctx context.Context, b int, dialTimeout time.Duration) (*
 		return nil, fmt.Errorf("dial backend %s: %w", c.addrs[b], err)
 	}
 	cl := resp.NewClient(conn, c.timeout)
+	if err := cl.Login(c.cred); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("backend %s: %w", c.addrs[b], err)
+	}
 	c.clients[b] = cl
 	return cl, nil
 }

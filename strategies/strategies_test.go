@@ -146,8 +146,10 @@ func TestFaultsAreCountedAndNothingLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rate := range []float64{0.01, 0.10} {
+		const secret = 0xfa0175
+		spec.UseSecret(secret)
 		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
-			ValueSize: spec.Backend.ValueSize, Seed: 7,
+			ValueSize: spec.Backend.ValueSize, Seed: 7, Secret: secret,
 			Faults: backend.Faults{Reset: rate / 4, Stall: rate / 4, PartialClose: rate / 4, SlowDrip: rate / 4}})
 		if err != nil {
 			t.Fatal(err)

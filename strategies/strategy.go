@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/resp"
 )
 
 // Strategy executes every task of a job in its own concurrency model.
@@ -107,6 +108,14 @@ type Job struct {
 	Spec         *workloads.Spec
 	Backends     []string      // address of each backend instance, by Step.Backend
 	FetchTimeout time.Duration // per request
+	// Credentials are what every connection to the backends sends before
+	// its first request (AUTH), when they are not None: a backend with a
+	// password (redis://) or a token (concbench://). Job.Dial's
+	// connections log in with them; an event loop queues
+	// Credentials.AppendAuth ahead of the first request on every socket;
+	// a program in another process gets them in its job line. Set by
+	// WithCredentials.
+	Credentials resp.Credentials
 
 	perPass int // N: the spec's tasks
 	passes  int
@@ -141,6 +150,11 @@ func OnBegin(hook func()) JobOption { return func(j *Job) { j.onBegin = append(j
 // harness sets it only on rounds it does not time. Several hooks run in
 // the order given.
 func OnLastFinish(hook func()) JobOption { return func(j *Job) { j.onLast = append(j.onLast, hook) } }
+
+// WithCredentials gives the job the backends' credentials (see
+// Job.Credentials): the harness passes its provider's
+// (harness.BackendCredentials).
+func WithCredentials(c resp.Credentials) JobOption { return func(j *Job) { j.Credentials = c } }
 
 // Repeat makes the job run its spec's task set passes times (see Job);
 // below 1 means 1.

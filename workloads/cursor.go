@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -101,8 +102,15 @@ func (c *Cursor) Compute(k Kernels) {
 	c.step++
 }
 
+// ErrNoFetcher is wrapped by RunTask's error for a fetch step run without
+// a Fetcher: a strategy's bug. Every fetch must go to the backend the job
+// names; the values depend on a secret only the backend holds, so there is
+// no local answer to fall back on.
+var ErrNoFetcher = errors.New("fetch step run with no Fetcher: the strategy must fetch through the job's backends (strategies.Job.Dial), never answer locally")
+
 // RunTask runs task i to completion: fetch steps through f, compute steps
-// with k. A nil f answers fetches locally with [Value] (the reference).
+// with k. A task with fetch steps needs f: with f nil its first fetch
+// fails with ErrNoFetcher.
 func (s *Spec) RunTask(i int, k Kernels, f Fetcher) (Result, error) {
 	c := s.Cursor(i)
 	for !c.Done() {
@@ -111,14 +119,12 @@ func (s *Spec) RunTask(i int, k Kernels, f Fetcher) (Result, error) {
 			c.Compute(k)
 			continue
 		}
-		var reply []byte
 		if f == nil {
-			reply = Value(c.Key(), s.Backend.ValueSize)
-		} else {
-			var err error
-			if reply, err = f.Get(st.Backend, c.Key()); err != nil {
-				return c.res, fmt.Errorf("task %d step %d: %w", i, c.step, err)
-			}
+			return c.res, fmt.Errorf("task %d step %d: GET %q: %w", i, c.step, c.Key(), ErrNoFetcher)
+		}
+		reply, err := f.Get(st.Backend, c.Key())
+		if err != nil {
+			return c.res, fmt.Errorf("task %d step %d: %w", i, c.step, err)
 		}
 		if err := c.Fetched(reply); err != nil {
 			return c.res, fmt.Errorf("task %d step %d: %w", i, c.step, err)
@@ -127,10 +133,13 @@ func (s *Spec) RunTask(i int, k Kernels, f Fetcher) (Result, error) {
 	return c.res, nil
 }
 
-// Keys returns every key the tasks fetch, dependent keys included, once
-// each, in the order the reference run first fetches them. A loader for a
-// real Redis stores Value(key, size) under each.
-func (s *Spec) Keys() []string {
+// Keys returns every key the tasks fetch from a backend holding secret
+// (SecretValue; 0: plain Value), dependent keys included (they are named
+// by the previous reply, so they depend on the secret), once each, in the
+// order the tasks first fetch them. A loader for a real Redis stores
+// SecretValue(secret, key, size) under each.
+func (s *Spec) Keys(secret uint64) []string {
+	local := &localValues{secret: secret, size: s.Backend.ValueSize}
 	seen := map[string]bool{}
 	var keys []string
 	for i := range s.Tasks {
@@ -145,7 +154,8 @@ func (s *Spec) Keys() []string {
 				seen[k] = true
 				keys = append(keys, k)
 			}
-			_ = c.Fetched(Value(k, s.Backend.ValueSize)) // a locally made value always has the right size
+			v, _ := local.Get(c.Step().Backend, k)
+			_ = c.Fetched(v) // a locally made value always has the right size
 		}
 	}
 	return keys

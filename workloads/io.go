@@ -9,7 +9,9 @@ import (
 )
 
 // The I/O and mixed workloads. Their fetch steps go to a RESP backend whose
-// value for a key is Value(key, size); the harness sets the backend's
+// value for a key is SecretValue(secret, key, size), with a secret the
+// harness draws for each run and gives the backend and the spec
+// (Spec.UseSecret), never a strategy; the harness sets the backend's
 // injected latency from the spec. A round repeats the task set until it
 // lasts the round time, so a task count sets one pass: 256 tasks, as many
 // as the goroutines, threads and reactor strategies have connections (so a

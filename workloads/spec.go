@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -101,7 +102,11 @@ type Spec struct {
 	// workload's inputs make every sum exact (see Kernels.Dot), so the
 	// tolerance is a stated safety margin, not slack a strategy lives on.
 	Tolerance float64
-	// Reference holds the scalar reference result of every task.
+	// Reference holds the scalar reference result of every task. The
+	// results of fetch steps depend on the backend's secret (see
+	// UseSecret): until the harness gives the spec the secret of the
+	// backend that serves it, they are computed with a secret nobody
+	// holds, so no result of a task that fetches can match them.
 	Reference []Result
 	// ReferenceTime is the wall time of the scalar reference on one core,
 	// measured when the spec was built (a second, warm pass): the basis of
@@ -117,6 +122,26 @@ type Spec struct {
 	// harness reports MemoryBytes per second of wall time as B/s. Zero for
 	// the other workloads.
 	MemoryBytes int64
+
+	// reference says which secret Reference was computed with (see
+	// UseSecret). Unexported, so that a strategy, which sees the spec, has
+	// no way to the backend's values but the backend.
+	reference referenceSecret
+}
+
+// referenceSecret identifies the secret of a spec's reference results
+// without holding it: a fingerprint, and whether it is the zero secret
+// (plain values, workloads.Value).
+type referenceSecret struct {
+	given       bool   // UseSecret was called; before, a random secret nobody holds
+	fingerprint uint64 // of the secret given
+	zero        bool   // the secret given is 0: values are Value(key, size)
+}
+
+// fingerprintOf returns a value that tells secrets apart without giving
+// one away: the hash of a value the secret derives.
+func fingerprintOf(secret uint64) uint64 {
+	return FNV1aScalar(FNVOffset, SecretValue(secret, "\x00concbench:reference", 32))
 }
 
 // Fetches returns the number of fetch steps over all tasks.
@@ -156,16 +181,55 @@ type Result struct {
 // ErrWrongResult is wrapped by Check when a task's result is not the reference.
 var ErrWrongResult = fmt.Errorf("result differs from the scalar reference")
 
+// ErrAnsweredLocally is wrapped by Check, besides ErrWrongResult, when a
+// task's wrong result is exactly what its fetches give when answered with
+// plain values (Value, no secret): the values a strategy can make without
+// the backend. The backend that serves the spec holds a secret, so a
+// strategy that produced them did not ask it.
+var ErrAnsweredLocally = errors.New("the fetches were answered without the backend: the result is that of values made locally, without the backend's secret")
+
 // Check compares the result of task i with the reference.
 func (s *Spec) Check(i int, r Result) error {
 	ref := s.Reference[i]
 	if r.Sum != ref.Sum {
-		return fmt.Errorf("task %d: %w: sum %#x, want %#x", i, ErrWrongResult, r.Sum, ref.Sum)
+		return s.wrong(i, r, fmt.Errorf("task %d: %w: sum %#x, want %#x", i, ErrWrongResult, r.Sum, ref.Sum))
 	}
 	if !closeEnough(r.Value, ref.Value, s.Tolerance) {
-		return fmt.Errorf("task %d: %w: value %g, want %g (relative tolerance %g)", i, ErrWrongResult, r.Value, ref.Value, s.Tolerance)
+		return s.wrong(i, r, fmt.Errorf("task %d: %w: value %g, want %g (relative tolerance %g)", i, ErrWrongResult, r.Value, ref.Value, s.Tolerance))
 	}
 	return nil
+}
+
+// wrong returns the error of task i's wrong result r, with what it shows
+// about the task's fetches: that they were answered locally (r is the
+// result of plain values while the backend holds a secret), or that the
+// spec was never given the backend's secret. It is on the failure path
+// only: it runs the task once more, with the scalar kernels.
+func (s *Spec) wrong(i int, r Result, err error) error {
+	if !s.taskFetches(i) {
+		return err
+	}
+	if !s.reference.given {
+		return fmt.Errorf("%w (the reference was computed with no backend's secret: whoever starts the backend must give the spec its secret with Spec.UseSecret)", err)
+	}
+	if s.reference.zero {
+		return err
+	}
+	plain, perr := s.RunTask(i, Scalar, &localValues{size: s.Backend.ValueSize})
+	if perr == nil && plain.Sum == r.Sum && closeEnough(r.Value, plain.Value, s.Tolerance) {
+		return fmt.Errorf("%w: %w", err, ErrAnsweredLocally)
+	}
+	return err
+}
+
+// taskFetches reports whether task i has a fetch step.
+func (s *Spec) taskFetches(i int) bool {
+	for _, st := range s.Tasks[i].Steps {
+		if st.Kind == StepFetch {
+			return true
+		}
+	}
+	return false
 }
 
 func closeEnough(got, want, tol float64) bool {
@@ -197,14 +261,64 @@ func mix(h, v uint64) uint64 {
 	return h ^ h>>29
 }
 
+// UseSecret makes the reference results those of a backend holding secret
+// (SecretValue; 0: plain Value): whoever starts the backends that serve
+// the spec (the harness's backend providers) calls it with their secret
+// before the spec's results are checked. The results of a spec without
+// fetch steps do not depend on it. A second call with the same secret
+// does nothing; another secret computes the results again.
+//
+// The secret itself is not kept: strategies see the spec, and the only
+// way they may learn a value is to ask the backend for it. Not safe to
+// call while the spec's results are being checked.
+func (s *Spec) UseSecret(secret uint64) {
+	if s.Fetches() == 0 {
+		return
+	}
+	want := referenceSecret{given: true, fingerprint: fingerprintOf(secret), zero: secret == 0}
+	if s.reference == want {
+		return
+	}
+	if len(s.Reference) != len(s.Tasks) { // a spec made by hand, not built
+		s.Reference = make([]Result, len(s.Tasks))
+	}
+	local := &localValues{secret: secret, size: s.Backend.ValueSize}
+	for i := range s.Tasks {
+		r, err := s.RunTask(i, Scalar, local)
+		if err != nil { // cannot happen: local values have the right size
+			panic(fmt.Sprintf("workloads: %s: reference task %d: %v", s.Workload, i, err))
+		}
+		s.Reference[i] = r
+	}
+	s.reference = want
+}
+
+// localValues answers fetches with the values a backend holding secret
+// serves, computed here: the reference's fetcher. It is unexported: a
+// strategy has no secret to give it, and must ask the backend.
+type localValues struct {
+	secret uint64
+	size   int
+	buf    []byte
+}
+
+func (l *localValues) Get(_ int, key string) ([]byte, error) {
+	l.buf = AppendSecretValue(l.buf[:0], l.secret, key, l.size)
+	return l.buf, nil
+}
+
 // measureReference computes the reference results (also warming caches and
-// pages) and then times a second pass.
+// pages) and then times a second pass. Fetches are answered with the
+// values of a fresh random secret that is then forgotten, so that until
+// UseSecret gives the spec its backend's secret no fetching task can
+// verify.
 func (s *Spec) measureReference() error {
 	s.Reference = make([]Result, len(s.Tasks))
+	local := &localValues{secret: NewSecret(), size: s.Backend.ValueSize}
 	for pass := 0; pass < 2; pass++ {
 		start := time.Now()
 		for i := range s.Tasks {
-			r, err := s.RunTask(i, Scalar, nil)
+			r, err := s.RunTask(i, Scalar, local)
 			if err != nil {
 				return fmt.Errorf("%s: reference task %d: %w", s.Workload, i, err)
 			}
@@ -212,5 +326,6 @@ func (s *Spec) measureReference() error {
 		}
 		s.ReferenceTime = time.Since(start)
 	}
+	s.reference = referenceSecret{}
 	return nil
 }

@@ -19,6 +19,7 @@ var small = map[string]params.Values{
 	"webrequest": {"tasks": "10"},
 	"mixed":      {"tasks": "10", "cpu": "20us"},
 	"stream":     {"op": "triad", "bytes": "12000", "chunk": "300"},
+	"serve":      {"pages": "10", "latency": "0s"},
 }
 
 func buildSmall(t testing.TB, name string) *Spec {
@@ -46,8 +47,10 @@ func TestEveryWorkloadBuildsAndChecks(t *testing.T) {
 			if len(s.Reference) != len(s.Tasks) || len(s.Tasks) == 0 {
 				t.Fatalf("reference has %d results for %d tasks", len(s.Reference), len(s.Tasks))
 			}
+			const secret = 0x5eed
+			s.UseSecret(secret)
 			for i := range s.Tasks {
-				r, err := s.RunTask(i, Scalar, nil)
+				r, err := s.RunTask(i, Scalar, &localValues{secret: secret, size: s.Backend.ValueSize})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,6 +98,7 @@ func TestSkippingWorkChangesTheResult(t *testing.T) {
 		}
 	}
 	s := buildSmall(t, "webrequest")
+	s.UseSecret(0)
 	c := s.Cursor(0)
 	if err := c.Fetched(Value("session:0", s.Backend.ValueSize)); err != nil {
 		t.Fatal(err)
@@ -124,9 +128,9 @@ func TestDependentKeyComesFromTheReply(t *testing.T) {
 	if got, want := c.Key(), DependentKey(FNV1aScalar(FNVOffset, reply)); got != want || !strings.HasPrefix(got, "user:") {
 		t.Fatalf("dependent key = %q, want %q", got, want)
 	}
-	keys := s.Keys()
+	keys := s.Keys(0)
 	if len(keys) != 2*len(s.Tasks) {
-		t.Fatalf("Keys() = %d keys, want %d", len(keys), 2*len(s.Tasks))
+		t.Fatalf("Keys(0) = %d keys, want %d", len(keys), 2*len(s.Tasks))
 	}
 }
 

@@ -25,14 +25,16 @@ func TestWriteReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := rundir.Dir(t.TempDir())
-	// One flame graph exists; the report must link it and no other.
+	// One cell has flame graphs, of its CPU and wall-clock profiles; the
+	// report must link them and no other.
 	flamed := string(set.Results[0].Name.Full())
-	flame := dir.FlameGraph(flamed)
-	if err := os.MkdirAll(filepath.Dir(flame), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(flame, []byte("<html></html>"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, flame := range []string{dir.FlameGraph(flamed), dir.WallFlameGraph(flamed)} {
+		if err := os.MkdirAll(filepath.Dir(flame), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(flame, []byte("<html></html>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := Write(dir, set, Options{}); err != nil {
 		t.Fatal(err)
@@ -59,8 +61,11 @@ func TestWriteReport(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	if n := strings.Count(h, `href="flame/`); n != 1 {
-		t.Errorf("report.html links %d flame graphs, want 1", n)
+	if n := strings.Count(h, `href="flame/`); n != 2 {
+		t.Errorf("report.html links %d flame graphs, want 2", n)
+	}
+	if !strings.Contains(h, " · wall clock</a>") {
+		t.Error("report.html does not say which flame graph is the wall clock's")
 	}
 	for _, want := range []string{"| Mandelbrot", "![Mixed · crossover", "](flame/"} {
 		if !strings.Contains(string(md), want) {

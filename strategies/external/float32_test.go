@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/workloads"
@@ -20,7 +21,7 @@ func TestMandelbrotWithoutNumpy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := def.CheckAvailable(); err != nil {
-		t.Skip(err)
+		testenv.Need(t, err.Error(), InstallCommand)
 	}
 	wd, err := workloads.Lookup("mandelbrot")
 	if err != nil {

@@ -94,6 +94,7 @@ func (p *Program) Run(ctx context.Context, job *strategies.Job) error {
 	if err != nil {
 		return fmt.Errorf("external %s: %w", p.Name, err)
 	}
+	wire.Auth = wireAuthOf(job.Credentials)
 	msg, err := json.Marshal(wire)
 	if err != nil {
 		return fmt.Errorf("external %s: encode job: %w", p.Name, err)

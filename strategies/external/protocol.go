@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/concbench/concbench/workloads"
+	"github.com/concbench/concbench/workloads/resp"
 )
 
 // ProtocolVersion is the version of PROTOCOL.md a job message speaks.
@@ -22,12 +23,30 @@ type wireJob struct {
 	WorkloadParams map[string]string `json:"workload_params"`
 	Params         map[string]string `json:"params"`
 	Backends       []string          `json:"backends"`
-	ValueSize      int               `json:"value_size"`
-	FetchTimeoutNs int64             `json:"fetch_timeout_ns"`
+	// Auth is the AUTH every backend connection sends first (absent: none).
+	Auth           *wireAuth `json:"auth,omitempty"`
+	ValueSize      int       `json:"value_size"`
+	FetchTimeoutNs int64     `json:"fetch_timeout_ns"`
 	// Repeat is how many passes over Tasks the job is (absent: 1).
 	Repeat int          `json:"repeat,omitempty"`
 	Input  wireInput    `json:"input"`
 	Tasks  [][]wireStep `json:"tasks"`
+}
+
+// wireAuth is the job line's "auth": a backend's credentials
+// (resp.Credentials). It travels on the child's stdin, never on its
+// command line.
+type wireAuth struct {
+	User     string `json:"user,omitempty"` // empty: AUTH password (the default user)
+	Password string `json:"password"`
+}
+
+// wireAuthOf returns the job line's auth for c: nil when c asks for no AUTH.
+func wireAuthOf(c resp.Credentials) *wireAuth {
+	if c.None() {
+		return nil
+	}
+	return &wireAuth{User: c.User, Password: c.Password}
 }
 
 // wireInput is the shared input, sent once. []byte fields travel as

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
 	"github.com/concbench/concbench/strategies/external"
@@ -85,7 +86,7 @@ func TestPythonStrategiesRepeatTheirTaskSet(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := def.CheckAvailable(); err != nil {
-				t.Skipf("%v (install with: %s)", err, external.InstallCommand)
+				testenv.Need(t, err.Error(), external.InstallCommand)
 			}
 			s, _, err := def.New(concurrency[name])
 			if err != nil {

@@ -5,6 +5,7 @@ package reactor
 import (
 	"fmt"
 	"net"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -29,6 +30,7 @@ type backendAddr struct {
 	name   string // as the job gave it, for error messages
 	family int
 	sa     unix.Sockaddr
+	auth   []byte // the AUTH request every new socket sends first; nil for none (read only)
 }
 
 // clone returns a with a Sockaddr of its own: unix.Connect writes into the
@@ -81,6 +83,9 @@ type conn struct {
 	timer   timer[*conn] // the deadline of the oldest waiting request
 	free    bool         // in its backend's free list (it can take a request)
 	dirty   bool         // in the loop's flush list
+	// authPending: the socket's next reply is AUTH's, not a request's
+	// (see dial).
+	authPending bool
 }
 
 // dial opens a non-blocking socket and starts connecting it. On return the
@@ -102,6 +107,12 @@ func (c *conn) dial(p *poller) error {
 	if err := p.add(fd, c.slot, c.gen); err != nil {
 		unix.Close(fd)
 		return fmt.Errorf("epoll_ctl add: %w", err)
+	}
+	if len(c.addr.auth) > 0 {
+		// A backend that wants AUTH gets it first on every socket, ahead of
+		// the requests re-issued on it, if any; its reply comes first too.
+		c.out = slices.Insert(c.out, c.sent, c.addr.auth...)
+		c.authPending = true
 	}
 	switch err := unix.Connect(fd, c.addr.sa); err {
 	case nil:
@@ -180,6 +191,21 @@ func (c *conn) closeSocket(p *poller) {
 	}
 	c.in.reset()
 	c.out, c.sent = c.out[:0], 0
+	c.authPending = false
+}
+
+// authReplied takes r as the reply to the socket's AUTH, if one is due
+// (authPending): it reports whether r was AUTH's, and the refusal (or a
+// reply out of step) as an error that fails the socket's requests.
+func (c *conn) authReplied(r resp.Reply) (bool, error) {
+	if !c.authPending {
+		return false, nil
+	}
+	c.authPending = false
+	if err := resp.CheckAuthReply(r); err != nil {
+		return true, fmt.Errorf("AUTH: %w", err)
+	}
+	return true, nil
 }
 
 // appendGet appends the request of a GET.

@@ -122,6 +122,11 @@ func (l *loop) awaitConnected(deadline time.Time) error {
 			if err := c.connected(); err != nil {
 				return fmt.Errorf("reactor: %s: %w", c.addr.name, err)
 			}
+			// An AUTH queued at dial goes now, in setup; its reply is
+			// read with the first request's.
+			if err := c.write(); err != nil {
+				return fmt.Errorf("reactor: %s: %w", c.addr.name, err)
+			}
 		}
 	}
 }
@@ -248,6 +253,13 @@ func (l *loop) dispatchReplies(c *conn) bool {
 		if err != nil { // the stream cannot be resynchronised
 			l.fail(c, err)
 			return false
+		}
+		if auth, err := c.authReplied(r); auth {
+			if err != nil { // refused: so would every request on a new socket be
+				l.failAll(c, err)
+				return false
+			}
+			continue
 		}
 		t, ok := c.waiting.pop()
 		if !ok {

@@ -43,6 +43,7 @@ func (r *reactor) Run(ctx context.Context, job *strategies.Job) (err error) {
 		if err != nil {
 			return err
 		}
+		ba.auth = job.Credentials.AppendAuth(nil)
 		rs.addrs = append(rs.addrs, ba)
 	}
 

@@ -178,6 +178,16 @@ func (l *serveLoop) readReplies(c *lookupConn, hangup bool) bool {
 			if errors.Is(err, resp.ErrIncomplete) {
 				break
 			}
+			if err == nil {
+				auth, aerr := c.authReplied(r)
+				if aerr != nil { // refused: every lookup on it fails
+					l.failAllLookups(c, aerr)
+					return false
+				}
+				if auth {
+					continue
+				}
+			}
 			x, ok := c.lookups.front()
 			if err == nil && !ok {
 				err = errors.New("reply with no request outstanding")

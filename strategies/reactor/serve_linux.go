@@ -62,6 +62,7 @@ func (r *reactor) Serve(ctx context.Context, ln net.Listener, env serve.Env) err
 	if err != nil {
 		return err
 	}
+	backend.auth = env.Credentials.AppendAuth(nil)
 
 	nloops := r.loops
 	if nloops == 0 {

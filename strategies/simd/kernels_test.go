@@ -2,12 +2,18 @@ package simd
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
+	"golang.org/x/sys/cpu"
 
 	"github.com/concbench/concbench/workloads"
 )
@@ -223,19 +229,243 @@ func TestFNV1aMany(t *testing.T) {
 	})
 }
 
-func TestNewKernelsRejectsUnsupported(t *testing.T) {
+// wantPaths works out, independently of the package's own detection, the
+// paths this test binary should run here, widest first: the vector paths
+// need amd64, a binary built with GOEXPERIMENT=simd (its build settings
+// say so) and the CPU features (golang.org/x/sys/cpu): AVX-512 F, CD, BW,
+// DQ and VL for avx512, AVX2 with FMA for avx2.
+func wantPaths(t *testing.T) []KernelPath {
+	t.Helper()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("the test binary has no build information")
+	}
+	experiment := false
+	for _, s := range bi.Settings {
+		if s.Key == "GOEXPERIMENT" && slices.Contains(strings.Split(s.Value, ","), "simd") {
+			experiment = true
+		}
+	}
+	x := cpu.X86
+	var want []KernelPath
+	if experiment && runtime.GOARCH == "amd64" {
+		if x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL {
+			want = append(want, AVX512)
+		}
+		if x.HasAVX2 && x.HasFMA {
+			want = append(want, AVX2)
+		}
+	}
+	return append(want, Scalar)
+}
+
+// TestEveryPathThisMachineHas checks each path, AVX-512 included: the
+// paths the CPU and build offer are exactly the supported ones, each can
+// be made and runs its own code (Path), and every other path is refused
+// with a reason.
+func TestEveryPathThisMachineHas(t *testing.T) {
+	want := wantPaths(t)
+	if got := Paths(); !slices.Equal(got, want) {
+		t.Fatalf("Paths() = %v; this CPU and build offer %v", got, want)
+	}
+	t.Logf("paths here: %v", want)
+	for _, p := range []KernelPath{AVX512, AVX2, Scalar} {
+		k, err := NewKernels(p)
+		if slices.Contains(want, p) {
+			if err != nil || k.Path() != p || !Supported(p) {
+				t.Errorf("%s: NewKernels = %v on %q, Supported %v; want it made", p, err, k.Path(), Supported(p))
+			}
+			if _, err := ParsePath(string(p)); err != nil {
+				t.Errorf("ParsePath(%s) = %v", p, err)
+			}
+			continue
+		}
+		if err == nil || Supported(p) {
+			t.Errorf("%s: NewKernels succeeded (supported %v) on a CPU or build without it", p, Supported(p))
+		}
+		if _, err := ParsePath(string(p)); err == nil || !strings.Contains(err.Error(), "not supported here") {
+			t.Errorf("ParsePath(%s) = %v, want not supported here with a reason", p, err)
+		}
+	}
 	if _, err := NewKernels("sse"); err == nil {
-		t.Fatal("NewKernels(sse) succeeded")
+		t.Error("NewKernels(sse) succeeded")
 	}
-	if len(Paths()) < 3 {
-		missing := AVX512
-		if !Supported(AVX2) {
-			missing = AVX2
-		}
-		if _, err := NewKernels(missing); err == nil {
-			t.Fatalf("NewKernels(%s) succeeded on a machine without it", missing)
+}
+
+// fnvVectors are published FNV-1a 64-bit test vectors (the FNV reference
+// test suite); TestFNV1aKnownAnswers checks them against hash/fnv too.
+var fnvVectors = []struct {
+	msg string
+	sum uint64
+}{
+	{"", 0xcbf29ce484222325},
+	{"a", 0xaf63dc4c8601ec8c},
+	{"b", 0xaf63df4c8601f1a5},
+	{"c", 0xaf63de4c8601eff2},
+	{"foo", 0xdcb27518fed9d577},
+	{"foobar", 0x85944171f73967e8},
+}
+
+// fnvStd is FNV-1a of msg by the standard library: an implementation
+// independent of this module's. The hash continues from a prefix, so a
+// seeded hash is checked as the hash of prefix+msg.
+func fnvStd(prefix, msg []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(prefix)
+	h.Write(msg)
+	return h.Sum64()
+}
+
+// TestFNV1aKnownAnswers checks every path's FNV-1a, one message at a time
+// and in batches as wide as the widest vector and beyond (equal lengths
+// and ragged), against the published vectors and against hash/fnv.
+func TestFNV1aKnownAnswers(t *testing.T) {
+	for _, v := range fnvVectors {
+		if got := fnvStd(nil, []byte(v.msg)); got != v.sum {
+			t.Fatalf("hash/fnv(%q) = %#x, published %#x: the vector table is wrong", v.msg, got, v.sum)
 		}
 	}
+	eachPath(t, func(t *testing.T, k Kernels) {
+		for _, v := range fnvVectors {
+			if got := k.FNV1a(workloads.FNVOffset, []byte(v.msg)); got != v.sum {
+				t.Errorf("FNV1a(%q) = %#x, want %#x", v.msg, got, v.sum)
+			}
+		}
+		r := rand.New(rand.NewPCG(7, 8))
+		prefix := []byte("a seed is the hash of what came before")
+		seed := fnvStd(nil, prefix)
+		for _, count := range []int{1, 6, 8, 15, 16, 17, 33} {
+			for _, ragged := range []bool{false, true} {
+				msgs := make([][]byte, count)
+				size := 1 + r.IntN(100)
+				for i := range msgs {
+					if i < len(fnvVectors) && !ragged {
+						msgs[i] = []byte(fnvVectors[i].msg)
+						continue
+					}
+					n := size
+					if ragged {
+						n = r.IntN(2 * size)
+					}
+					msgs[i] = make([]byte, n)
+					for j := range msgs[i] {
+						msgs[i][j] = byte(r.Uint32())
+					}
+				}
+				out := make([]uint64, count)
+				k.FNV1aMany(workloads.FNVOffset, msgs, out)
+				seeds := make([]uint64, count)
+				for i := range seeds {
+					seeds[i] = seed
+				}
+				seeded := make([]uint64, count)
+				k.FNV1aSeeded(seeds, msgs, seeded)
+				for i, m := range msgs {
+					if want := fnvStd(nil, m); out[i] != want {
+						t.Fatalf("count %d ragged %v: FNV1aMany[%d] (%d bytes) = %#x, hash/fnv %#x", count, ragged, i, len(m), out[i], want)
+					}
+					if want := fnvStd(prefix, m); seeded[i] != want || k.FNV1a(seed, m) != want {
+						t.Fatalf("count %d ragged %v: seeded hash of message %d = %#x (FNV1a %#x), hash/fnv of prefix+message %#x",
+							count, ragged, i, seeded[i], k.FNV1a(seed, m), want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestArithmeticKernelsKnownAnswers checks every path's Dot, Sum and
+// Triad against closed forms on integer inputs, whose every product and
+// partial sum is exact in float32 below 2^24, at every length up to 100
+// (each vector loop's every tail): Σi = n(n-1)/2, Σi² = n(n-1)(2n-1)/6,
+// and an alternating sum that a lane mix-up would change.
+func TestArithmeticKernelsKnownAnswers(t *testing.T) {
+	eachPath(t, func(t *testing.T, k Kernels) {
+		const most = 100
+		ramp, ones, signs := make([]float32, most), make([]float32, most), make([]float32, most)
+		for i := range most {
+			ramp[i], ones[i], signs[i] = float32(i), 1, float32(1-2*(i%2))
+		}
+		for n := 0; n <= most; n++ {
+			x, y, z := ramp[:n], ones[:n], signs[:n]
+			tri := float32(n * (n - 1) / 2)
+			// Σ (-1)^i i over i < n: -n/2 for even n, (n-1)/2 for odd n.
+			alt := float32(-n / 2)
+			if n%2 == 1 {
+				alt = float32((n - 1) / 2)
+			}
+			for _, c := range []struct {
+				name      string
+				got, want float32
+			}{
+				{"Dot(i, 1)", k.Dot(x, y), tri},
+				{"Dot(i, i)", k.Dot(x, x), float32(n * (n - 1) * (2*n - 1) / 6)},
+				{"Dot(i, ±1)", k.Dot(x, z), alt},
+				{"Sum(i)", k.Sum(x), tri},
+			} {
+				if c.got != c.want {
+					t.Fatalf("len %d: %s = %v, want %v", n, c.name, c.got, c.want)
+				}
+			}
+			out := make([]float32, n+1)
+			out[n] = -7 // past the end: must stay
+			q := workloads.TriadScale
+			if got, want := k.Triad(out[:n], x, z, q), tri+q*float32(alt2(n)); got != want {
+				t.Fatalf("len %d: Triad sum = %v, want %v", n, got, want)
+			}
+			for i := range n {
+				if want := float32(i) + q*z[i]; out[i] != want {
+					t.Fatalf("len %d: Triad a[%d] = %v, want %v", n, i, out[i], want)
+				}
+			}
+			if out[n] != -7 {
+				t.Fatalf("len %d: Triad wrote past its output", n)
+			}
+		}
+	})
+}
+
+// alt2 is Σ (-1)^i over i < n: 1 for odd n, 0 for even.
+func alt2(n int) int { return n % 2 }
+
+// TestMandelbrotKnownAnswers checks every path against escape counts
+// worked out by hand, pixel by pixel, on rows of 17 pixels (a full AVX-512
+// vector and a tail): c = -2 + 0.25x + iy, at most 50 iterations. A
+// pixel's count is the n of the first iterate z_n (z_0 = 0, z_n+1 =
+// z_n² + c) with |z_n|² > 4, or 50. On the real axis, c in [-2, 0.25]
+// stays bounded (50); c = 0.5 counts 5 (z_1..z_5 = 0.5, 0.75, 1.0625,
+// 1.6289, 3.1533), 0.75 and 1 count 3 (1 gives 1, 2, 5), 1.25 to 2 count
+// 2 (|c|² ≤ 4 < |c² + c|²). At y = 1, -2+i counts 1 (|c|² = 5) and i
+// stays bounded (i, -1+i, -i, -1+i, ...). The other counts came from
+// iterating in float32 by hand-written code outside this module.
+func TestMandelbrotKnownAnswers(t *testing.T) {
+	rows := []struct {
+		y0     float32
+		counts [17]uint64
+	}{
+		{0, [17]uint64{50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 5, 3, 3, 2, 2, 2, 2}},
+		{1, [17]uint64{1, 1, 2, 3, 3, 3, 4, 6, 50, 4, 2, 2, 2, 2, 2, 1, 1}},
+		{0.5, [17]uint64{1, 3, 3, 4, 5, 6, 50, 50, 50, 50, 5, 3, 2, 2, 2, 2, 1}},
+	}
+	eachPath(t, func(t *testing.T, k Kernels) {
+		for _, r := range rows {
+			var want uint64
+			for x, c := range r.counts {
+				want += c * uint64(x+1)
+			}
+			g := workloads.Mandelbrot{Width: 17, Height: 1, MaxIter: 50, X0: -2, Y0: r.y0, DX: 0.25, DY: 1}
+			if got := k.MandelbrotRow(&g, 0); got != want {
+				t.Errorf("row y=%v: %d, want %d (counts %v)", r.y0, got, want, r.counts)
+			}
+			// Each pixel alone, so a wrong count shows where it is.
+			for x, c := range r.counts {
+				one := workloads.Mandelbrot{Width: 1, Height: 1, MaxIter: 50, X0: -2 + 0.25*float32(x), Y0: r.y0, DX: 0.25, DY: 1}
+				if got := k.MandelbrotRow(&one, 0); got != c {
+					t.Errorf("c = %v%+vi: %d iterations, want %d", one.X0, r.y0, got, c)
+				}
+			}
+		}
+	})
 }
 
 // FuzzKernels compares every path with the scalar reference on arbitrary

@@ -34,9 +34,10 @@ const EnvPath = "CONCBENCH_SIMD"
 // reported by [DefaultErr]. Run headers record it as string(Default()).
 func Default() KernelPath { return defaultPath }
 
-// Path returns string(Default()). New code calls Default: Path stays only
-// until its one caller, cmd/concbench's run header, does too (it is not
-// marked deprecated so that staticcheck stays quiet in the meantime).
+// Path returns string(Default()). New code calls Default (run headers
+// state Summary): Path stays only until its last caller, a test of this
+// package, does too (it is not marked deprecated so that staticcheck
+// stays quiet in the meantime).
 func Path() string { return string(Default()) }
 
 // DefaultErr returns why $CONCBENCH_SIMD was ignored, or nil.

@@ -11,6 +11,7 @@ import (
 	"github.com/concbench/concbench/strategies/strategytest"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
+	"github.com/concbench/concbench/workloads/workloadtest"
 )
 
 func buildSpec(t *testing.T, name string, v params.Values) *workloads.Spec {
@@ -97,17 +98,11 @@ func TestCPUWorkloads(t *testing.T) {
 	}
 }
 
-func startBackend(t *testing.T, cfg backend.Config, n int) []string {
+// startBackend starts spec's backends with cfg (and a fresh secret,
+// which spec's reference takes: workloadtest.StartBackendsConfig).
+func startBackend(t *testing.T, spec *workloads.Spec, cfg backend.Config) []string {
 	t.Helper()
-	var addrs []string
-	for range n {
-		s, err := backend.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		addrs = append(addrs, s.Addr())
-	}
+	addrs, _ := workloadtest.StartBackendsConfig(t, spec, cfg)
 	return addrs
 }
 
@@ -123,7 +118,7 @@ func TestIOWorkloads(t *testing.T) {
 	}
 	for _, c := range cases {
 		spec := buildSpec(t, c.name, c.v)
-		addrs := startBackend(t, backend.Config{ValueSize: spec.Backend.ValueSize}, spec.Backend.Instances)
+		addrs := startBackend(t, spec, backend.Config{})
 		for _, p := range Paths() {
 			t.Run(c.name+"/"+spec.Params.String()+"/"+string(p), func(t *testing.T) {
 				job := runJob(t, spec, params.Values{"path": string(p), "batch": "64"}, addrs, 5*time.Second)
@@ -137,8 +132,8 @@ func TestIOWorkloads(t *testing.T) {
 // (no hang), and each either fails or has the reference result.
 func TestIOFaults(t *testing.T) {
 	spec := buildSpec(t, "webrequest", params.Values{"latency": "0s", "tasks": "400"})
-	addrs := startBackend(t, backend.Config{ValueSize: spec.Backend.ValueSize, Seed: 7,
-		Faults: backend.Faults{Reset: 0.01, Stall: 0.005, PartialClose: 0.01, SlowDrip: 0.01}}, 1)
+	addrs := startBackend(t, spec, backend.Config{Seed: 7,
+		Faults: backend.Faults{Reset: 0.01, Stall: 0.005, PartialClose: 0.01, SlowDrip: 0.01}})
 	start := time.Now()
 	job := runJob(t, spec, params.Values{"batch": "50"}, addrs, 200*time.Millisecond)
 	failed := 0

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/concbench/concbench/profiles/cpuprofile"
 )
 
 // cpuProfile is the CPU profile CONCBENCH.PROFILE START begins and STOP
@@ -30,7 +32,9 @@ func (p *cpuProfile) start() error {
 		return ErrProfileRunning
 	}
 	buf := new(bytes.Buffer)
-	if err := pprof.StartCPUProfile(buf); err != nil {
+	// At the client's rate (cpuprofile.DefaultRate, 250 Hz, not pprof's
+	// 100), so that the two sides of a round trip are sampled alike.
+	if _, err := cpuprofile.Start(buf, cpuprofile.DefaultRate); err != nil {
 		return fmt.Errorf("%w: %v", ErrProfileRunning, err)
 	}
 	p.buf = buf

@@ -54,15 +54,32 @@ func Build(t testing.TB, name string, over params.Values) *workloads.Spec {
 
 // StartBackends starts the in-process backends spec's fetch steps need,
 // serving its values with its latency and the given faults, and closes them
-// when the test ends.
+// when the test ends. The backends hold a fresh secret, which the spec's
+// reference is computed with (Spec.UseSecret), as the harness's providers
+// do: a strategy passes a test only with the values it fetched.
 func StartBackends(t testing.TB, spec *workloads.Spec, faults backend.Faults) ([]string, []*backend.Server) {
 	t.Helper()
+	return StartBackendsConfig(t, spec, backend.Config{Faults: faults})
+}
+
+// StartBackendsConfig is StartBackends with more of the servers'
+// configuration: cfg's Listen, ValueSize, Latency and Secret are set from
+// spec (a fresh secret), instance i's Seed is cfg.Seed+i (i+1 when
+// cfg.Seed is 0), and the rest is kept (Faults, Auth, MaxConns...).
+func StartBackendsConfig(t testing.TB, spec *workloads.Spec, cfg backend.Config) ([]string, []*backend.Server) {
+	t.Helper()
+	secret := workloads.NewSecret()
+	spec.UseSecret(secret)
 	var addrs []string
 	var servers []*backend.Server
 	for i := 0; i < spec.Backend.Instances; i++ {
-		s, err := backend.Start(context.Background(), backend.Config{Listen: "127.0.0.1:0",
-			ValueSize: spec.Backend.ValueSize, Latency: backend.Constant(spec.Backend.Latency),
-			Faults: faults, Seed: int64(i + 1)})
+		c := cfg
+		c.Listen, c.ValueSize, c.Latency = "127.0.0.1:0", spec.Backend.ValueSize, backend.Constant(spec.Backend.Latency)
+		c.Seed, c.Secret = cfg.Seed+int64(i), secret
+		if cfg.Seed == 0 {
+			c.Seed = int64(i + 1)
+		}
+		s, err := backend.Start(context.Background(), c)
 		if err != nil {
 			t.Fatal(err)
 		}

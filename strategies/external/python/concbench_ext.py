@@ -181,11 +181,13 @@ class Job:
         if doc.get("protocol") != 1:
             raise ValueError("protocol %r, this module speaks 1" % doc.get("protocol"))
         self.doc = doc
-        self.params = {k: v for k, v in doc.get("params", {}).items()}
+        self.params = {k: v for k, v in (doc.get("params") or {}).items()}
         self.backends = []
         for addr in doc.get("backends") or []:
             host, port = addr.rsplit(":", 1)
             self.backends.append((host.strip("[]"), int(port)))
+        # The AUTH every backend connection sends first (b"": none).
+        self.auth = auth_request(doc.get("auth"))
         self.value_size = doc.get("value_size", 0)
         self.fetch_timeout = doc.get("fetch_timeout_ns", 5_000_000_000) / 1e9
         inp = doc.get("input") or {}
@@ -316,6 +318,39 @@ def get_request(key):
     return b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k)
 
 
+def command(*args):
+    """A RESP request of bulk-string arguments (str or bytes)."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def auth_request(auth):
+    """The AUTH request of the job line's "auth" ({"password"} or {"user",
+    "password"}), or b"" when there is none: a connection sends it before
+    anything else and reads its reply with check_auth_reply."""
+    if not auth or not auth.get("password"):
+        return b""
+    if auth.get("user"):
+        return command("AUTH", auth["user"], auth["password"])
+    return command("AUTH", auth["password"])
+
+
+def check_auth_reply(line):
+    """Checks the reply line to AUTH: +OK, or a TaskError that says the
+    backend refused (never showing the password)."""
+    if line == b"+OK\r\n":
+        return
+    if line[:1] == b"-":
+        raise TaskError("AUTH refused by the backend: %s" % line[1:].strip().decode("utf-8", "replace"))
+    if not line:
+        raise TaskError("AUTH: connection closed by the backend")
+    raise TaskError("AUTH: unexpected reply %r" % line[:64])
+
+
 class RespError(TaskError):
     """The server answered with an error reply."""
 
@@ -333,12 +368,20 @@ def bulk_length(line):
 
 
 class SyncConn:
-    """One blocking connection: GET key, wait for the reply."""
+    """One blocking connection: GET key, wait for the reply. auth, when not
+    empty, is sent first and must be answered +OK."""
 
-    def __init__(self, addr, timeout):
+    def __init__(self, addr, timeout, auth=b""):
         self.sock = socket.create_connection(addr, timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rfile = self.sock.makefile("rb")
+        if auth:
+            try:
+                self.sock.sendall(auth)
+                check_auth_reply(self.rfile.readline(1 << 16))
+            except BaseException:
+                self.close()
+                raise
 
     def get(self, key):
         self.sock.sendall(get_request(key))
@@ -361,13 +404,13 @@ class SyncConns:
 
     def __init__(self, job):
         self.job = job
-        self.conns = [SyncConn(a, job.fetch_timeout) for a in job.backends]
+        self.conns = [SyncConn(a, job.fetch_timeout, job.auth) for a in job.backends]
 
     def get(self, b, key):
         c = self.conns[b]
         if c is None:
             try:
-                c = self.conns[b] = SyncConn(self.job.backends[b], self.job.fetch_timeout)
+                c = self.conns[b] = SyncConn(self.job.backends[b], self.job.fetch_timeout, self.job.auth)
             except OSError as e:
                 raise TaskError("redial backend %s:%d: %s" % (self.job.backends[b] + (e,)))
         try:
@@ -478,24 +521,37 @@ def run_sync_task(proto, i, conns):
 
 class AsyncConns:
     """One connection to each backend for coroutine strategies. connect(addr)
-    is a coroutine returning an object with a coroutine get(key) and close();
-    a connection that fails a request is redialled on its next use."""
+    is a coroutine returning an object with coroutines get(key) and
+    auth(request) (send the AUTH request, check its reply with
+    check_auth_reply) and close(); a connection that fails a request is
+    redialled on its next use. Every connection sends the job's AUTH first,
+    when it has one."""
 
     def __init__(self, job, connect):
         self.job = job
         self.connect = connect
         self.conns = []
 
+    async def _dial(self, addr):
+        c = await self.connect(addr)
+        if self.job.auth:
+            try:
+                await c.auth(self.job.auth)
+            except BaseException:
+                c.close()
+                raise
+        return c
+
     async def open(self):
         for a in self.job.backends:
-            self.conns.append(await self.connect(a))
+            self.conns.append(await self._dial(a))
         return self
 
     async def get(self, b, key):
         c = self.conns[b]
         if c is None:
             try:
-                c = self.conns[b] = await self.connect(self.job.backends[b])
+                c = self.conns[b] = await self._dial(self.job.backends[b])
             except OSError as e:
                 raise TaskError("redial backend %s:%d: %s" % (self.job.backends[b] + (e,)))
         try:

@@ -34,6 +34,16 @@ class StreamConn:
         async with _timeout(self.timeout):
             return await self._get(key)
 
+    async def _auth(self, request):
+        self.writer.write(request)
+        cb.check_auth_reply(await self.reader.readline())
+
+    async def auth(self, request):
+        if _timeout is None:
+            return await asyncio.wait_for(self._auth(request), self.timeout)
+        async with _timeout(self.timeout):
+            return await self._auth(request)
+
     def close(self):
         self.writer.close()
 

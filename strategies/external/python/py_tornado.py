@@ -38,6 +38,15 @@ class IOStreamConn:
         async with asyncio.timeout(self.timeout):
             return await self._get(key)
 
+    async def auth(self, request):
+        async with asyncio.timeout(self.timeout):
+            try:
+                self.stream.write(request)
+                line = await self.stream.read_until(b"\r\n", max_bytes=1 << 16)
+            except StreamClosedError as e:
+                raise cb.TaskError("AUTH: connection closed: %s" % (e.real_error or e))
+            cb.check_auth_reply(line)
+
     def close(self):
         self.stream.close()
 

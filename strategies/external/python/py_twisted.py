@@ -19,6 +19,7 @@ class RespProtocol(Protocol):
     def __init__(self):
         self.buf = bytearray()
         self.waiting = deque()
+        self.authing = None  # the Deferred of the AUTH sent, until its reply
         self.lost = None
 
     def connectionMade(self):
@@ -32,9 +33,30 @@ class RespProtocol(Protocol):
         self.transport.write(cb.get_request(key))
         return d
 
+    def auth(self, request):
+        """Sends AUTH (before any GET); the Deferred fires on its +OK."""
+        if self.lost is not None:
+            return defer.fail(cb.TaskError("connection lost: %s" % self.lost))
+        self.authing = defer.Deferred()
+        self.transport.write(request)
+        return self.authing
+
     def dataReceived(self, data):
         self.buf += data
         buf = self.buf
+        if self.authing is not None:
+            end = buf.find(b"\r\n")
+            if end < 0:
+                return
+            line = bytes(buf[: end + 2])
+            del buf[: end + 2]
+            d, self.authing = self.authing, None
+            try:
+                cb.check_auth_reply(line)
+            except cb.TaskError as e:
+                d.errback(e)
+            else:
+                d.callback(None)
         while self.waiting:
             end = buf.find(b"\r\n")
             if end < 0:
@@ -57,6 +79,9 @@ class RespProtocol(Protocol):
 
     def connectionLost(self, reason=None):
         self.lost = reason.getErrorMessage() if reason is not None else "closed"
+        if self.authing is not None:
+            d, self.authing = self.authing, None
+            d.errback(cb.TaskError("AUTH: connection lost: %s" % self.lost))
         while self.waiting:
             self.waiting.popleft().errback(cb.TaskError("connection lost: %s" % self.lost))
 
@@ -72,6 +97,9 @@ class TwistedConn:
 
     async def get(self, key):
         return await self.proto.get(key).addTimeout(self.timeout, reactor)
+
+    async def auth(self, request):
+        return await self.proto.auth(request).addTimeout(self.timeout, reactor)
 
     def close(self):
         if self.proto.transport is not None:

@@ -21,7 +21,7 @@ import os
 import sys
 
 import serve_ext as se
-from concbench_ext import bulk_length, get_request
+from concbench_ext import bulk_length, check_auth_reply, get_request
 
 # ---------------------------------------------------------------- backend
 
@@ -33,8 +33,17 @@ class StreamBackendConn:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def dial(cls, addr):
-        return cls(*await asyncio.open_connection(*addr))
+    async def dial(cls, addr, auth=b""):
+        """Connects and, when auth is not empty, sends it and checks +OK."""
+        conn = cls(*await asyncio.open_connection(*addr))
+        if auth:
+            try:
+                conn.writer.write(auth)
+                check_auth_reply(await conn.reader.readline())
+            except BaseException:
+                conn.close()
+                raise
+        return conn
 
     async def get(self, key):
         self.writer.write(get_request(key))
@@ -64,7 +73,7 @@ class AsyncPool:
         """Dials one connection: the backend is reachable (before ready)."""
         await self.slots.get()
         async with asyncio.timeout(self.job.fetch_timeout):
-            conn = await StreamBackendConn.dial(self.job.backend)
+            conn = await StreamBackendConn.dial(self.job.backend, self.job.auth)
         self.slots.put_nowait(conn)
 
     async def page(self, pid):
@@ -80,7 +89,7 @@ class AsyncPool:
         try:
             if conn is None:
                 async with asyncio.timeout(t):
-                    conn = await StreamBackendConn.dial(job.backend)
+                    conn = await StreamBackendConn.dial(job.backend, job.auth)
             key = se.session_key(pid)
             async with asyncio.timeout(t):
                 reply = await conn.get(key)

@@ -44,7 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 # pure-Python float32 path spares them numpy's import at every start.
 os.environ.setdefault("CONCBENCH_FLOAT32", "struct")
 
-from concbench_ext import FNV_OFFSET, RENDER_BODY, bulk_length, dependent_key, fnv1a, get_request, mix, render  # noqa: E402
+from concbench_ext import (  # noqa: E402
+    FNV_OFFSET, RENDER_BODY, auth_request, bulk_length, check_auth_reply, dependent_key, fnv1a, get_request, mix, render)
 
 PROTOCOL = 1
 
@@ -72,6 +73,8 @@ class ServeJob:
         if not backends:
             raise ValueError("job has no backend")
         self.backend = split_addr(backends[0])
+        # The AUTH every backend connection sends first (b"": none).
+        self.auth = auth_request(doc.get("auth"))
         self.pages = int(doc["pages"])
         self.value_size = int(doc["value_size"])
         self.fetch_timeout = doc.get("fetch_timeout_ns", 5_000_000_000) / 1e9
@@ -244,10 +247,17 @@ class SyncBackendConn:
     (socket, or gevent.socket for gevent). Timeouts bound each socket
     operation by the fetch timeout."""
 
-    def __init__(self, addr, timeout, sockmod=socket):
+    def __init__(self, addr, timeout, sockmod=socket, auth=b""):
         self.sock = sockmod.create_connection(addr, timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rfile = self.sock.makefile("rb")
+        if auth:
+            try:
+                self.sock.sendall(auth)
+                check_auth_reply(self.rfile.readline(1 << 16))
+            except BaseException:
+                self.close()
+                raise
 
     def get(self, key):
         """The reply to GET key (None for nil). A RespError (an error reply)
@@ -290,7 +300,7 @@ class SyncPool:
         self.slots.put(self._dial())
 
     def _dial(self):
-        return SyncBackendConn(self.job.backend, self.job.fetch_timeout, self.sockmod)
+        return SyncBackendConn(self.job.backend, self.job.fetch_timeout, self.sockmod, self.job.auth)
 
     def page(self, pid):
         """Page pid's body, or LookupError502."""

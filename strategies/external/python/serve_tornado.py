@@ -21,7 +21,7 @@ from tornado.util import TimeoutError as TornadoTimeout
 from tornado.web import Application, ErrorHandler, RequestHandler
 
 import serve_ext as se
-from concbench_ext import bulk_length, get_request
+from concbench_ext import bulk_length, check_auth_reply, get_request
 
 # ---------------------------------------------------------------- backend
 
@@ -33,10 +33,23 @@ class IOStreamBackendConn:
         self.stream = stream
 
     @classmethod
-    async def dial(cls, client, addr, timeout):
+    async def dial(cls, client, addr, timeout, auth=b""):
+        """Connects and, when auth is not empty, sends it and checks +OK."""
         stream = await client.connect(addr[0], addr[1], timeout=timeout)
         stream.set_nodelay(True)
-        return cls(stream)
+        conn = cls(stream)
+        if auth:
+            try:
+                await gen.with_timeout(datetime.timedelta(seconds=timeout), conn._auth(auth),
+                                       quiet_exceptions=(StreamClosedError,))
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    async def _auth(self, request):
+        self.stream.write(request)
+        check_auth_reply(bytes(await self.stream.read_until(b"\r\n", max_bytes=1 << 16)))
 
     async def _get(self, key):
         self.stream.write(get_request(key))
@@ -69,7 +82,7 @@ class TornadoPool:
 
     async def prime(self):
         await self.slots.get()
-        self.slots.put_nowait(await IOStreamBackendConn.dial(self.client, self.job.backend, self.job.fetch_timeout))
+        self.slots.put_nowait(await IOStreamBackendConn.dial(self.client, self.job.backend, self.job.fetch_timeout, self.job.auth))
 
     async def page(self, pid):
         job = self.job
@@ -81,7 +94,7 @@ class TornadoPool:
         broken = True
         try:
             if conn is None:
-                conn = await IOStreamBackendConn.dial(self.client, job.backend, t)
+                conn = await IOStreamBackendConn.dial(self.client, job.backend, t, job.auth)
             key = se.session_key(pid)
             reply = await conn.get(key, t)
             broken = False

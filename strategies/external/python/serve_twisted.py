@@ -22,7 +22,7 @@ from twisted.web import http, resource, server
 from zope.interface import implementer
 
 import serve_ext as se
-from concbench_ext import bulk_length, get_request
+from concbench_ext import bulk_length, check_auth_reply, get_request
 
 # ---------------------------------------------------------------- backend
 
@@ -35,6 +35,7 @@ class RespProtocol(protocol.Protocol):
     def __init__(self):
         self.buf = bytearray()
         self.waiting = None
+        self.authing = False  # waiting holds the Deferred of AUTH, not of a GET
         self.lost = None
 
     def connectionMade(self):
@@ -47,6 +48,15 @@ class RespProtocol(protocol.Protocol):
         self.transport.write(get_request(key))
         return self.waiting
 
+    def auth(self, request):
+        """Sends AUTH (before any GET); the Deferred fires on its +OK."""
+        if self.lost is not None:
+            return defer.fail(ConnectionError("backend connection lost: %s" % self.lost))
+        self.waiting = defer.Deferred(lambda d: self.abort())
+        self.authing = True
+        self.transport.write(request)
+        return self.waiting
+
     def dataReceived(self, data):
         self.buf += data
         if self.waiting is None:
@@ -56,6 +66,17 @@ class RespProtocol(protocol.Protocol):
         if end < 0:
             return
         d, self.waiting = self.waiting, None
+        if self.authing:
+            self.authing = False
+            line = bytes(buf[:end + 2])
+            del buf[:end + 2]
+            try:
+                check_auth_reply(line)
+            except Exception as e:
+                d.errback(e)
+            else:
+                d.callback(None)
+            return
         try:
             n = bulk_length(bytes(buf[:end + 2]))
         except Exception as e:
@@ -96,10 +117,18 @@ class TwistedPool:
         for _ in range(max(1, size)):
             self.slots.put(None)
 
-    def _dial(self):
+    async def _dial(self):
+        """Connects and, when the job has an AUTH, sends it and checks +OK."""
         host, port = self.job.backend
         ep = TCP4ClientEndpoint(reactor, host, port, timeout=self.job.fetch_timeout)
-        return connectProtocol(ep, RespProtocol())
+        conn = await connectProtocol(ep, RespProtocol())
+        if self.job.auth:
+            try:
+                await conn.auth(self.job.auth).addTimeout(self.job.fetch_timeout, reactor)
+            except BaseException:
+                conn.abort()
+                raise
+        return conn
 
     async def prime(self):
         await self.slots.get()
