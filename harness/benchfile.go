@@ -36,8 +36,8 @@ type BenchFile struct {
 // smaller values are, declared so benchstat and compare read deltas the
 // right way round.
 var (
-	higherIsBetter = []string{"tasks/s", "B/s", "%bound"}
-	lowerIsBetter  = []string{"faults/op", "ctxsw/op"}
+	higherIsBetter = append([]string{"tasks/s", "B/s", "%bound", "IPC"}, ServeUnitsHigherIsBetter...)
+	lowerIsBetter  = append([]string{"faults/op", "ctxsw/op", "migrations/op", "cache-misses/op"}, ServeUnitsLowerIsBetter...)
 )
 
 // CreateBenchFile starts path (replacing any file there) with the header:
@@ -138,9 +138,15 @@ func (f *BenchFile) append(record []byte) error {
 // iteration count is the tasks the round ran (the spec's tasks × passes),
 // and every "/op" is per task: per verified task for sec/op (so that
 // sec/op × tasks/s = 1), per task run for the costs (cpu, memory,
-// errors). peak-goroutines and peak-threads appear when the cell's
-// warm-up measured them.
+// errors). Some units appear only when they were measured:
+// backend-cpu-sec/op for I/O cells with child or remote backends,
+// migrations/op where the OS counters run, IPC and cache-misses/op where
+// the kernel counts the hardware's events, and peak-goroutines and
+// peak-threads when the cell's warm-up measured them.
 func FormatResult(r *CellResult) string {
+	if line, ok := FormatServeResult(r); ok {
+		return line
+	}
 	n := float64(r.Tasks)
 	var b []byte
 	b = append(b, r.Cell.Name...)
@@ -162,6 +168,9 @@ func FormatResult(r *CellResult) string {
 	unit(r.Latency.P99.Seconds(), "p99-sec/op")
 	unit(r.Latency.P999.Seconds(), "p999-sec/op")
 	unit(r.CPU.Seconds()/n, "cpu-sec/op")
+	if r.BackendCPUMeasured {
+		unit(r.BackendCPU.Seconds()/n, "backend-cpu-sec/op")
+	}
 	boundPerTask := r.Bound.Seconds() / n
 	unit(boundPerTask, "bound-sec/op")
 	unit(100*boundPerTask/max(secPerTask, 1e-18), "%bound")
@@ -169,6 +178,9 @@ func FormatResult(r *CellResult) string {
 	unit(float64(r.AllocObjects)/n, "allocs/op")
 	unit(float64(r.MinorFaults)/n, "faults/op")
 	unit(float64(r.CtxSwitches)/n, "ctxsw/op")
+	for _, u := range r.OS.PerTask(r.Tasks) {
+		unit(u.Value, u.Name)
+	}
 	unit(float64(r.Errors)/n, "errors/op")
 	unit(float64(r.Spawned)/n, "spawns/op")
 	if r.PeaksSampled {

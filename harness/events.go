@@ -37,6 +37,10 @@ type Event struct {
 	// strategy's setup, its run and verification (for a cell's first
 	// round, every calibration round).
 	Elapsed time.Duration
+	// Notes are lines for the reader of the whole run, once
+	// (RunStarted): the OS counters this machine does not count, and why
+	// (perfcount.Counters.Missing); their units are absent from bench.txt.
+	Notes []string
 }
 
 // TextProgress returns an observer that writes a human-readable line to
@@ -48,6 +52,11 @@ type Event struct {
 // ×R is the round's passes over the task set.
 func TextProgress(w io.Writer) func(Event) {
 	return func(e Event) {
+		if e.Kind == RunStarted {
+			for _, n := range e.Notes {
+				fmt.Fprintf(w, "note: %s\n", n)
+			}
+		}
 		if e.Kind != RoundEnded {
 			return
 		}

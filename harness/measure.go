@@ -1,11 +1,16 @@
 package harness
 
 import (
+	"context"
+	"fmt"
 	"runtime/metrics"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/concbench/concbench/perfcount"
+	"github.com/concbench/concbench/workloads/backend"
 )
 
 // snapshot is the process's cumulative counters at one instant.
@@ -22,6 +27,11 @@ type snapshot struct {
 	allocBytes   uint64
 	allocObjects uint64
 	spawned      uint64 // goroutines created
+	// os is the OS counters of this process's threads (package
+	// perfcount: CPU migrations, and cycles, instructions and cache
+	// misses where the kernel counts them; children are not counted), or
+	// nothing counted when the run opened none.
+	os perfcount.Counts
 }
 
 var snapshotMetrics = []string{
@@ -34,7 +44,8 @@ var snapshotMetrics = []string{
 // one allocates nothing: the snapshot at a job's Begin is taken inside the
 // allocation count it starts.
 type snapshotter struct {
-	samples []metrics.Sample
+	samples  []metrics.Sample
+	counters *perfcount.Counters // nil until openCounters
 }
 
 func newSnapshotter() *snapshotter {
@@ -51,6 +62,11 @@ func (s *snapshotter) take() snapshot {
 	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
 	_ = unix.Getrusage(unix.RUSAGE_CHILDREN, &children)
 	metrics.Read(s.samples)
+	var counts perfcount.Counts
+	if s.counters != nil {
+		// A failed read counts nothing: the round's OS units are absent.
+		counts, _ = s.counters.Read()
+	}
 	return snapshot{
 		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano() +
 			children.Utime.Nano() + children.Stime.Nano()),
@@ -59,7 +75,101 @@ func (s *snapshotter) take() snapshot {
 		allocBytes:   s.samples[0].Value.Uint64(),
 		allocObjects: s.samples[1].Value.Uint64(),
 		spawned:      s.samples[2].Value.Uint64(),
+		os:           counts,
 	}
+}
+
+// openCounters opens the OS counters (perfcount.Open) that every later
+// snapshot reads: once a run, at its start, while the process is quiet,
+// so that every thread the run starts is counted. It returns one line for
+// each group of events this machine does not count, saying why
+// (perfcount.Counters.Missing); their units are then absent, never 0.
+func (s *snapshotter) openCounters() []string {
+	s.counters = perfcount.Open()
+	return s.counters.Missing()
+}
+
+// closeCounters closes the OS counters at the end of a run; a snapshot
+// taken later (by a strategy abandoned past its timeout) counts nothing.
+func (s *snapshotter) closeCounters() error {
+	if s.counters == nil {
+		return nil
+	}
+	return s.counters.Close()
+}
+
+// backendStats is a provider whose servers report their own counters
+// (ObservedBackends has it).
+type backendStats interface {
+	Stats() ([]backend.Stats, error)
+}
+
+// backendCPU is the RoundCheck that measures the CPU time of the backends'
+// processes in each counted round of an I/O cell (CellResult.BackendCPU):
+// the user and system time each server reports (backend.Stats), read in
+// BeginRound and EndRound. It reads the servers' cumulative counters, not
+// their measurement windows, which the providers' own checks start and
+// read around the same rounds. The span is the round's as the backend
+// sees it: from before the strategy's setup to after its verification,
+// so it includes accepting and closing the round's connections, which the
+// client's cpu-sec/op (from Begin) does not.
+type backendCPU struct {
+	backends backendStats
+	before   []backend.Stats // of the round in progress; nil: not measured
+}
+
+// backendCPUCheck returns the check that measures the backends' CPU, or
+// nil when there is none to measure apart: a provider without the
+// servers' counters (a Redis), or one whose servers run in this process
+// (InProcessBackends), whose CPU is the client's own cpu-sec/op.
+func backendCPUCheck(p BackendProvider) RoundCheck {
+	s, ok := p.(backendStats)
+	if _, inProcess := p.(*InProcessBackends); !ok || inProcess {
+		return nil
+	}
+	return &backendCPU{backends: s}
+}
+
+// BeginRound implements RoundCheck.
+func (c *backendCPU) BeginRound(_ context.Context, r *Round) error {
+	c.before = nil
+	if !r.Counted || r.Cell.Spec.Backend.Instances == 0 {
+		return nil
+	}
+	st, err := c.backends.Stats()
+	if err != nil {
+		return fmt.Errorf("backend CPU: read the servers' counters: %w", err)
+	}
+	c.before = st
+	return nil
+}
+
+// EndRound implements RoundCheck: it sets res.BackendCPU. A server that
+// was replaced during the round (its counters started again) leaves the
+// round unmeasured.
+func (c *backendCPU) EndRound(_ context.Context, _ *Round, res *CellResult) error {
+	before := c.before
+	c.before = nil
+	if before == nil {
+		return nil
+	}
+	after, err := c.backends.Stats()
+	if err != nil {
+		return fmt.Errorf("backend CPU: read the servers' counters: %w", err)
+	}
+	if len(after) != len(before) {
+		return nil
+	}
+	var cpu time.Duration
+	for i := range after {
+		d := after[i].UserCPU + after[i].SystemCPU - before[i].UserCPU - before[i].SystemCPU
+		if d < 0 {
+			return nil
+		}
+		cpu += d
+	}
+	res.BackendCPU, res.BackendCPUMeasured = cpu, true
+	return nil
 }
 
 // peakSampler records the most goroutines and OS threads seen while a

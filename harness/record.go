@@ -168,6 +168,9 @@ func (r *Recording) Run(ctx context.Context) (*Summary, error) {
 // observe brings meta.json's cells up to date with a round's event, and
 // writes meta.json when it was last written metaInterval ago or more.
 func (r *Recording) observe(e Event) {
+	if e.Kind == RunStarted {
+		r.meta.NotCounted = e.Notes
+	}
 	if e.Kind != RoundEnded {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/params"
+	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/rundir"
 )
 
@@ -34,7 +35,7 @@ func recordPlan(t *testing.T) *Plan {
 func TestRecordWritesTheRunFolder(t *testing.T) {
 	plan := recordPlan(t)
 	out := t.TempDir()
-	opt := Options{Count: 2, Profile: &Profiling{MinDuration: 20 * time.Millisecond}}
+	opt := Options{Count: 2, Profile: &Profiling{Targets: profiles.Targets{MaxTime: 20 * time.Millisecond}}}
 	rec, err := Record(plan, opt, RecordOptions{Out: out, Args: []string{"run", "--quick"},
 		Header: []params.KV{{Name: "simd", Value: "test-path"}}})
 	if err != nil {

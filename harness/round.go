@@ -200,7 +200,7 @@ func (r *runner) runRound(ctx context.Context, cell *Cell, passes int, counted, 
 		var err error
 		addrs, err = r.opt.Backends.Prepare(ctx, spec)
 		if err != nil {
-			return fail("backend: %v", err)
+			return fail("backend: %w", err)
 		}
 	}
 	round := &Round{Cell: cell, Addrs: addrs, Passes: passes, Counted: counted}
@@ -212,6 +212,7 @@ func (r *runner) runRound(ctx context.Context, cell *Cell, passes int, counted, 
 
 	var before snapshot
 	opts = append(slices.Clip(opts), strategies.Repeat(passes), strategies.WithRecords(r.records),
+		strategies.WithCredentials(BackendCredentials(r.opt.Backends)),
 		strategies.OnBegin(func() { before = r.snap.take() }))
 	job := strategies.NewJob(spec, addrs, r.opt.FetchTimeout, opts...)
 
@@ -275,6 +276,7 @@ func (r *runner) runRound(ctx context.Context, cell *Cell, passes int, counted, 
 	res.AllocBytes = after.allocBytes - before.allocBytes
 	res.AllocObjects = after.allocObjects - before.allocObjects
 	res.Spawned = after.spawned - before.spawned
+	res.OS = after.os.Sub(before.os)
 	res.Bound = bound(cell) * time.Duration(passes)
 	if err := r.verify(res, job); err != nil {
 		res.Err = err

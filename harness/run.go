@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/concbench/concbench/perfcount"
 	"github.com/concbench/concbench/strategies"
 )
 
@@ -75,7 +76,7 @@ type Options struct {
 	Observe func(Event)
 	// Progress receives human-readable progress lines. May be nil.
 	Progress io.Writer
-	// Profile, if set, adds a profiled pass after each cell's last counted
+	// Profile, if set, adds profiled passes after each cell's last counted
 	// round (see Profiling in profile.go). nil: no profiles.
 	Profile *Profiling
 
@@ -159,15 +160,20 @@ func Run(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		opt.Backends = &InProcessBackends{}
 		defer opt.Backends.Close()
 	}
+	if c := backendCPUCheck(opt.Backends); c != nil {
+		opt.Checks = append(slices.Clip(opt.Checks), c)
+	}
 	r := newRunner(opt)
 	opt.run = r
+	notes := r.snap.openCounters()
+	defer r.snap.closeCounters()
 	observe := opt.Observe
 	if observe == nil {
 		observe = func(Event) {}
 	}
 	sum := &Summary{Failed: map[*Cell]error{}}
 	rounds := opt.Warmup + opt.Count
-	observe(Event{Kind: RunStarted, Cells: len(plan.Cells), Rounds: rounds, Warmup: opt.Warmup})
+	observe(Event{Kind: RunStarted, Cells: len(plan.Cells), Rounds: rounds, Warmup: opt.Warmup, Notes: notes})
 	for round := 0; round < rounds; round++ {
 		for ci, cell := range plan.Cells {
 			if _, failed := sum.Failed[cell]; failed {
@@ -236,26 +242,14 @@ func runCell(ctx context.Context, cell *Cell, opt Options) *CellResult {
 	return res
 }
 
-// runCellAsIs runs one round without the forced collection first, and
-// without sampling peaks: the profiled pass's rounds, whose profile must
-// show the collections the strategy causes and not one the harness forces
-// before every round (on a cell of a few milliseconds that forced
-// collection was half the samples). Its passes make the round last about
-// as long as the profiled pass (Profiling.MinDuration), at most the
-// calibrated ones. opts are added to the round's job (a profiler's
-// strategies.OnBegin and strategies.OnLastFinish hooks).
+// runCellAsIs runs one round of cell at its calibrated passes (one
+// before any calibration), without the forced collection first and
+// without sampling peaks, opts added to the round's job: the round that
+// times a pass of a cell that had no warm-up, before its profiled passes
+// (which size their rounds themselves, see Profiling).
 func runCellAsIs(ctx context.Context, cell *Cell, opt Options, opts ...strategies.JobOption) *CellResult {
 	r := runnerOf(opt)
-	st := r.state(cell)
-	passes := st.passes
-	if st.perPass > 0 && opt.Profile != nil {
-		want := opt.Profile.MinDuration
-		if want <= 0 {
-			want = defaultProfileTime
-		}
-		passes = min(passes, max(1, int(want/st.perPass)))
-	}
-	return r.run(ctx, cell, passes, false, false, false, opts...)
+	return r.run(ctx, cell, r.state(cell).passes, false, false, false, opts...)
 }
 
 // runnerOf returns the run's shared state, or fresh state for a round run
@@ -297,6 +291,16 @@ type CellResult struct {
 	PeakThreads    uint64 // OS threads of the process
 	Bound          time.Duration
 	Err            error // set when the cell failed; the other fields are then partial
+	// OS is what the OS counters (package perfcount) of this process's
+	// threads counted in the round: CPU migrations, and cycles,
+	// instructions and cache misses where the kernel counts them. An
+	// event not counted here has no value, never 0.
+	OS perfcount.Counts
+	// BackendCPU is the user+system CPU of the backends' processes
+	// during a counted round of an I/O cell, when BackendCPUMeasured:
+	// child or remote built-in backends (see backendCPU in measure.go).
+	BackendCPU         time.Duration
+	BackendCPUMeasured bool
 }
 
 // BytesPerSec is the memory bandwidth of the round: the spec's

@@ -46,7 +46,7 @@ type Cell struct {
 }
 
 // Label keys carried by profile samples. The harness sets workload, params
-// and strategy with pprof.Do around the strategy's run; the capture adds
+// and strategy with pprof.Do around the strategy's run; the pass adds
 // them (and cell) to every other sample of the round, so that a tag focus
 // in pprof's UI (tagfocus=strategy=pool) keeps the round's GC, scheduler
 // and harness samples too.
@@ -90,7 +90,7 @@ func (c Cell) comments() []string {
 }
 
 // CellOf reads the cell a profile was captured for from its comments.
-// ok is false for a profile that was not written by Capture.
+// ok is false for a profile that was not written by a Pass.
 func CellOf(p *profile.Profile) (c Cell, ok bool) {
 	for _, cm := range p.Comments {
 		kv, found := strings.CutPrefix(cm, commentPrefix)

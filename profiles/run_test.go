@@ -42,7 +42,7 @@ var tinyRun = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	opt := harness.Options{Count: 1, Backends: &harness.InProcessBackends{},
-		Profile: &harness.Profiling{Dir: dir, MinDuration: 100 * time.Millisecond}}
+		Profile: &harness.Profiling{Dir: dir, Targets: profiles.Targets{MaxTime: 100 * time.Millisecond}}}
 	defer opt.Backends.Close()
 	sum, err := harness.Run(context.Background(), plan, opt)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestCaptureWritesLabelledProfiles(t *testing.T) {
+func TestProfiledRunWritesLabelledProfiles(t *testing.T) {
 	dir := runDir(t)
 	for _, tc := range []struct {
 		glob  string
@@ -99,7 +99,8 @@ func TestCaptureWritesLabelledProfiles(t *testing.T) {
 	}{
 		{"*.cpu.pprof", 4},
 		{"*.alloc.pprof", 4},
-		{"*.wall.pprof", 2}, // fanout cells only
+		{"*.wall.pprof", 2},        // fanout cells only
+		{"*.backend-cpu.pprof", 0}, // an in-process backend is in the client's profile
 	} {
 		files, _ := filepath.Glob(filepath.Join(rundir.Dir(dir).ProfileDir(), tc.glob))
 		if len(files) != tc.count {
@@ -125,7 +126,7 @@ func TestCaptureWritesLabelledProfiles(t *testing.T) {
 	// The kernel ran in the strategy's goroutines, which the harness
 	// labelled with pprof.Do: its samples must say so (goroutine=strategy
 	// is set only on samples that carried the strategy label before the
-	// capture filled it in everywhere), and carry this cell's labels.
+	// pass filled it in everywhere), and carry this cell's labels.
 	kernel, kernelLabelled := 0, 0
 	for _, s := range p.Sample {
 		inKernel := false

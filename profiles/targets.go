@@ -22,9 +22,12 @@ type Targets struct {
 var DefaultTargets = Targets{MinSamples: 500, MaxTime: 2 * time.Second}
 
 // QuickTargets suit `concbench run --quick`, which trades precision for a
-// short run: a CPU-bound cell on two cores at DefaultRate (250 Hz) gets
-// about 250 samples in 500 ms.
-var QuickTargets = Targets{MinSamples: 500, MaxTime: 500 * time.Millisecond}
+// short run: the harness runs one profiled round of 200 ms a pass, which
+// gives a CPU-bound cell on two cores at DefaultRate (250 Hz) about 100
+// samples, enough to see its hot spots but fewer than the breakdown's
+// MinBreakdownSamples, so its shares say "too few samples" (each 200 ms
+// more would add a round to every pass of every cell).
+var QuickTargets = Targets{MinSamples: 500, MaxTime: 200 * time.Millisecond}
 
 func (t Targets) withDefaults() Targets {
 	if t.MinSamples <= 0 {

@@ -40,6 +40,11 @@ type Meta struct {
 	// Machine is what degraded measurements on this machine when the run
 	// started (package machinecheck); nil when the run did not check.
 	Machine *Machine `json:"machine,omitempty"`
+	// NotCounted says, a line for each group of OS counters (package
+	// perfcount) that this machine does not count, which events and why:
+	// their units (migrations/op, IPC, cache-misses/op) are absent from
+	// bench.txt, never 0.
+	NotCounted []string `json:"not_counted,omitempty"`
 	// BackendRestarts lists the built-in backend children that died
 	// during the run and were started again, in order.
 	BackendRestarts []BackendRestart `json:"backend_restarts,omitempty"`

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +16,7 @@ import (
 	"github.com/concbench/concbench/machinecheck"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/placement"
+	"github.com/concbench/concbench/profiles"
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/rundir"
 	"github.com/concbench/concbench/strategies"
@@ -78,6 +78,7 @@ type runFlags struct {
 	wide                  bool
 	quiet                 bool
 	profile, trace        bool
+	profileTime           time.Duration
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -108,8 +109,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"--json alone writes them to stdout instead of the tables, --json=FILE to FILE with the tables still on stdout")
 	fs.BoolVar(&f.wide, "wide", false, "text tables in full: strategy parameters in the headers, benchstat's delta, p-value and sample counts next to each speedup")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (no live line, no line per cell)")
-	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, a separate profiled pass: CPU, allocation and (I/O cells) wall-clock profiles in profiles/, flame graphs in flame/")
+	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, profiled passes of the timed part only: CPU and allocation profiles (and the child backends' CPU, for I/O cells), then for I/O cells a wall-clock profile, in profiles/; flame graphs in flame/")
 	fs.BoolVar(&f.trace, "trace", false, "with --profile: also block and mutex profiles and a runtime/trace execution trace per cell")
+	fs.DurationVar(&f.profileTime, "profile-time", harness.DefaultProfileTargets.MaxTime, fmt.Sprintf("with --profile: the most time each profiled pass of a cell (CPU; wall clock for I/O cells) repeats rounds of up to 200ms to reach %d samples (default %v with --quick)", harness.DefaultProfileTargets.MinSamples, profiles.QuickTargets.MaxTime))
 	fs.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
@@ -226,11 +228,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Timeout: f.timeout, FetchTimeout: f.fetchTimeout, Backends: provider}
 	var profileGuess time.Duration
 	if f.profile {
-		opt.Profile = &harness.Profiling{Trace: f.trace}
-		if f.quick {
-			opt.Profile.MinDuration = quickProfileTime
+		opt.Profile = &harness.Profiling{Trace: f.trace, Targets: harness.DefaultProfileTargets}
+		switch {
+		case set["profile-time"]:
+			opt.Profile.Targets.MaxTime = f.profileTime
+		case f.quick:
+			opt.Profile.Targets = profiles.QuickTargets
 		}
-		profileGuess = 2 * cmp.Or(opt.Profile.MinDuration, fullProfileTime)
+		// A cell's passes run the cap and a round past it; I/O cells'
+		// wall-clock passes mostly stop early, on their samples.
+		profileGuess = opt.Profile.Targets.MaxTime + 300*time.Millisecond
 	}
 	progress.plan(plan, f.count, profileGuess)
 	opt.Observe = runObserver(progress, provider, opt.Profile)
@@ -345,6 +352,11 @@ func runObserver(progress *runProgress, provider harness.BackendProvider, prof *
 	restarts, profileErrors, backendDied := 0, 0, false
 	return func(e harness.Event) {
 		progress.Observe(e)
+		if e.Kind == harness.RunStarted {
+			for _, n := range e.Notes { // OS counters not counted here, and why
+				fmt.Fprintf(log, "note: %s\n", n)
+			}
+		}
 		if rs := restartsOf(provider); len(rs) > restarts {
 			for _, r := range rs[restarts:] {
 				fmt.Fprintf(log, "backend: %s\n", r)
@@ -464,16 +476,6 @@ func cellsWithErrors(sum *harness.Summary) int {
 	return len(cells)
 }
 
-// quickProfileTime is the profiled pass of a cell in a quick run: about
-// ten CPU samples a core, enough to see the hot spots; the full run's
-// quarter of a second a cell would be a large share of a quick run, whose
-// rounds are 20 ms.
-const quickProfileTime = 100 * time.Millisecond
-
-// fullProfileTime is the harness's profiled pass when not told
-// otherwise (harness.Profiling.MinDuration), for the first ETA.
-const fullProfileTime = 250 * time.Millisecond
-
 // checkRunFlags rejects values the run cannot honour, each with a reason:
 // nothing is replaced by a default behind the user's back.
 func checkRunFlags(f runFlags) error {
@@ -490,6 +492,8 @@ func checkRunFlags(f runFlags) error {
 		return fmt.Errorf("--round-time must be positive (got %v)", f.roundTime)
 	case f.roundTime >= f.timeout:
 		return fmt.Errorf("--round-time %v must be below --timeout %v: a round that long would time out", f.roundTime, f.timeout)
+	case f.profileTime <= 0:
+		return fmt.Errorf("--profile-time must be positive (got %v)", f.profileTime)
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ func TestRunRefusesValuesItCannotHonour(t *testing.T) {
 		{[]string{"--round-time", "0s"}, "--round-time must be positive (got 0s)"},
 		{[]string{"--round-time", "-200ms"}, "--round-time must be positive"},
 		{[]string{"--round-time", "2m"}, "--round-time 2m0s must be below --timeout 1m0s"},
+		{[]string{"--profile-time", "0s"}, "--profile-time must be positive (got 0s)"},
 		{[]string{"--quick", "--timeout", "10ms"}, "--round-time 20ms must be below --timeout 10ms"},
 		{[]string{"--max-errors", "2"}, "want a fraction in [0, 1) or a percentage below 100%"},
 		{[]string{"--max-errors", "lots"}, "want a fraction (0.01) or a percentage (1%)"},
