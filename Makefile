@@ -8,7 +8,7 @@ export GOEXPERIMENT
 BIN := bin/concbench
 RUN_FLAGS ?=
 
-.PHONY: all build bench bench-quick bench-compare bench-python deps-python test test-race test-nosimd lint fmt-check clean
+.PHONY: all build bench bench-quick bench-compare bench-python bench-serve bench-serve-python deps-python test test-race test-nosimd lint fmt-check clean
 
 all: build
 
@@ -41,6 +41,21 @@ PY_PARAMS ?= fanout.tasks=500 webrequest.tasks=200 mandelbrot.rows=64 mandelbrot
 ## bench-python: Python blocking, threads, asyncio, uvloop, gevent, Tornado, Twisted next to the Go strategies
 bench-python: build
 	./$(BIN) run $(PY_MATRIX) $(RUN_FLAGS) $(PY_PARAMS)
+
+# Serve mode: every strategy as the web server, under open-loop load from a
+# generator process, at offered rates swept by serve.rate; the saturation
+# table names the highest rate each holds within serve.slo. Not part of
+# make bench (each rate is a round of serve.duration). Override the sweep
+# with SERVE_PARAMS="serve.rate=... serve.latency=...".
+SERVE_PARAMS ?= serve.rate=500,1000,2000,4000,8000,16000
+
+## bench-serve: the Go server models (and net/http, gnet, fasthttp) under a swept request rate, saturation table at the end
+bench-serve: build
+	./$(BIN) run --workloads serve --count 3 --profile=false $(RUN_FLAGS) reactor.loops=1,2 $(SERVE_PARAMS)
+
+## bench-serve-python: the seed articles' Python servers next to the Go ones, at rates Python reaches (needs make deps-python)
+bench-serve-python: build
+	./$(BIN) run --workloads serve --strategies blocking,threads,goroutines,pool,reactor,$(PY_STRATEGIES) --count 3 --profile=false $(RUN_FLAGS) serve.rate=250,500,1000,2000,4000
 
 ## deps-python: the Debian packages of the Python strategies (root)
 deps-python:

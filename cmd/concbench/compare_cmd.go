@@ -83,21 +83,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, compareUsage)
 		fs.PrintDefaults()
 	}
-	// Flags may follow OLD and NEW too (compare a b --units all):
-	// parse again after each positional argument.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return exitOK
-			}
-			return exitCompareError
+	// Flags may follow OLD and NEW too (compare a b --units all).
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return exitOK
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		return exitCompareError
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "concbench compare: "+format+"\n", a...)

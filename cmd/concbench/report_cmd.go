@@ -61,11 +61,13 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, reportUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	// Flags may follow the run too (report out/latest --units all).
+	runs, err := parseInterspersed(fs, args)
+	if err != nil {
 		return flagExit(err)
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d)\n", fs.NArg())
+	if len(runs) > 1 {
+		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d: %s)\n", len(runs), strings.Join(runs, " "))
 		return exitUsage
 	}
 	f, err := results.ParseFormat(*format)
@@ -79,8 +81,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	path := string(rundir.Latest(rundir.DefaultOut))
-	if fs.NArg() == 1 {
-		path = fs.Arg(0)
+	if len(runs) == 1 {
+		path = runs[0]
 	}
 	path = rundir.BenchOf(path)
 	set, code := readBench(stderr, "report", path, exitUsage)
