@@ -11,17 +11,34 @@
 // a RESP GET on a free connection and parks the task in that connection's
 // FIFO (replies come back in request order), and the reply moves the task
 // on, so a dependent key (webrequest's second GET) is computed from the
-// first reply before it is sent. The files split as gnet and netpoll split
+// first reply before it is sent. The same loops also serve serve mode's
+// web endpoint (Serve, below). The files split as gnet and netpoll split
 // theirs:
 //
-//	poller_linux.go   epoll and the eventfd that wakes a loop
-//	conn_linux.go     one connection: non-blocking connect, reads, partial writes
-//	inbuf.go          its read buffer: replies split across reads, many in one
-//	loop_linux.go     the loop: events, timeouts, failures, write batching
-//	task_linux.go     tasks as state machines: admission, compute, fetch, finish
-//	offload_linux.go  the worker pool for offload=on
-//	timer.go, fifo.go the deadline heap and the per-connection queue
-//	run_linux.go      Run: setup outside the timed region, then the loops
+//	reactor.go             registration, parameters, Concurrency, ErrTimeout
+//	reactor_other.go       the stand-in where there is no epoll: unavailable
+//	poller_linux.go        epoll and the eventfd that wakes a loop
+//	conn_linux.go          one connection: non-blocking connect, AUTH first, reads, partial writes
+//	inbuf.go               its read buffer: replies split across reads, many in one
+//	backendconn_linux.go   a backend connection's events, reads to EAGAIN, batched writes: both loops'
+//	loop_linux.go          the loop: events, tasks' replies, timeouts, failures
+//	task_linux.go          tasks as state machines: admission, compute, fetch, finish
+//	offload_linux.go       the worker pool for offload=on
+//	timer.go, fifo.go      the deadline heap and the per-connection queue
+//	run_linux.go           Run: setup outside the timed region, then the loops
+//	serve_linux.go         Serve: the server's loops on one listening socket
+//	serve_loop_linux.go    a serve loop: accepts, client reads and writes, timers, lookups
+//	serve_client_linux.go  one accepted connection: its socket, session and deadline
+//	serve_session.go       a connection's HTTP side without I/O: parsing, answers in order
+//	serve_backend_linux.go a serve loop's backend connections and a page's two lookups
+//	serve_other.go         Serve's stand-in where there is no epoll
+//
+// The tests: reactor_test.go (every workload verified, descriptors, faults,
+// timeouts, pipelining), buffers_test.go (requests and replies larger than
+// the socket buffers, dripped replies), inbuf_test.go and FuzzInbuf,
+// queue_test.go (fifo and timer heap), serve_test.go (the serve
+// conformance suite and the server's own bounds), serve_session_test.go
+// (FuzzSession: a session fed in random pieces), bench_test.go.
 //
 // # Parameters
 //
@@ -60,7 +77,9 @@
 // # Setup and cancellation
 //
 // Run dials every connection and waits for the handshakes before calling
-// job.Begin, so dialling is outside the timed region. When ctx is done, the
+// job.Begin, so dialling is outside the timed region; where the backend
+// wants AUTH (job.Credentials), each socket sends it ahead of its first
+// request, and a fresh socket that replaces a failed one does too. When ctx is done, the
 // loops are woken through their eventfds and return ctx.Err() at once;
 // tasks in flight stay unfinished, as the Strategy contract allows. Every
 // descriptor is closed and every goroutine Run started has returned when
@@ -71,9 +90,27 @@
 // line (one core's worth per loop) or hand them to the workers.
 //
 // Placement: the loops are ordinary locked threads; the scheduler and the
-// kernel decide their cores, as they do for the in-process backend's
+// kernel decide their cores among the process's CPUs (with concbench run
+// --placement, the strategy's: a locked thread inherits the mask of the
+// thread that made it), as they do for the in-process backend's
 // goroutines. A loop blocked in epoll_wait holds its P until the runtime's
 // monitor hands it off, which an in-process backend can feel with loops=P.
+//
+// # Serving
+//
+// Serve (serve_linux.go) makes the loops a web server, the model of an
+// asyncio server with one loop and of nginx or gnet with loops=P. Every
+// loop polls the one listening socket (EPOLLEXCLUSIVE: a new connection
+// wakes one loop, which accepts it and keeps it), reads, parses HTTP
+// (serve/httpwire), and writes a client's pipelined answers in order, all
+// non-blocking and edge-triggered; a page's two lookups are a state
+// machine on the loop's own backend connections (conns per loop, depth
+// requests on each, AUTH first where the backend wants it), the second
+// key computed from the first reply on the loop, and the render runs in
+// line. No goroutine per connection or request. A lookup that finds no
+// connection free waits in the loop's queue, up to the fetch timeout, then
+// answers 502; the slowloris and idle bounds are timers in the same
+// deadline heap. offload has no effect on serving.
 //
 // On systems without epoll the strategy is registered but unavailable.
 //

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,7 +155,7 @@ func (l *loop) loop(ctx context.Context) error {
 				continue
 			}
 			if c := l.conns[ev.Fd]; c.gen == ev.Pad {
-				l.handle(c, ev.Events)
+				connEvent(l, l.poller, c, ev.Events)
 			}
 		}
 		l.expire()
@@ -178,72 +177,9 @@ func (l *loop) pollTimeout() int {
 	return int((left + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 }
 
-// handle reacts to the events of one connection's socket.
-func (l *loop) handle(c *conn, events uint32) {
-	if c.state == connConnecting {
-		if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
-			return
-		}
-		if err := c.connected(); err != nil {
-			l.fail(c, err)
-			return
-		}
-		if err := c.write(); err != nil {
-			l.fail(c, err)
-		}
-		return
-	}
-	if c.state != connOpen {
-		return
-	}
-	hangup := events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
-	if events&unix.EPOLLIN != 0 || hangup {
-		if !l.read(c, hangup) {
-			return
-		}
-	}
-	if events&unix.EPOLLOUT != 0 && c.pendingWrite() {
-		if err := c.write(); err != nil {
-			l.fail(c, err)
-		}
-	}
-}
-
-// read reads and dispatches replies until the socket is drained. It
-// reports whether the connection is still open.
-//
-// Edge-triggered epoll reports new data only once, so the socket must be
-// drained. A read that does not fill the buffer has drained it (new data
-// raises a new edge), which saves the EAGAIN read, except after a hang-up:
-// the FIN raises no further edge, so then we read on to EOF.
-func (l *loop) read(c *conn, hangup bool) bool {
-	for {
-		n, filled, err := c.readOnce()
-		switch {
-		case err == unix.EAGAIN:
-			return true
-		case err != nil:
-			l.fail(c, fmt.Errorf("read: %w", err))
-			return false
-		case n == 0:
-			if c.waiting.len() == 0 && c.in.buffered() == 0 {
-				c.closeSocket(l.poller) // an idle connection closed: redial on demand
-				return false
-			}
-			l.fail(c, fmt.Errorf("read: %w", io.ErrUnexpectedEOF))
-			return false
-		}
-		if !l.dispatchReplies(c) {
-			return false
-		}
-		if !filled && !hangup {
-			return true
-		}
-	}
-}
-
-// dispatchReplies hands every whole reply in c's buffer to the task at the
-// front of c's queue. It reports whether the connection is still open.
+// dispatchReplies implements connOwner: it hands every whole reply in c's
+// buffer to the task at the front of c's queue. It reports whether the
+// connection is still open.
 func (l *loop) dispatchReplies(c *conn) bool {
 	for {
 		r, err := c.in.next(&c.parser)
@@ -251,7 +187,7 @@ func (l *loop) dispatchReplies(c *conn) bool {
 			return true
 		}
 		if err != nil { // the stream cannot be resynchronised
-			l.fail(c, err)
+			l.failConn(c, err)
 			return false
 		}
 		if auth, err := c.authReplied(r); auth {
@@ -263,7 +199,7 @@ func (l *loop) dispatchReplies(c *conn) bool {
 		}
 		t, ok := c.waiting.pop()
 		if !ok {
-			l.fail(c, errors.New("reply with no request outstanding"))
+			l.failConn(c, errors.New("reply with no request outstanding"))
 			return false
 		}
 		l.requestDone(c)
@@ -292,15 +228,16 @@ func (l *loop) release(c *conn) {
 	}
 }
 
-// fail closes c's socket after an I/O error, a protocol error or a timeout.
-// The task at the front of its queue, whose reply was due, fails with
-// cause. The tasks behind it did nothing wrong: their requests are
-// re-issued, in order, on a fresh socket in the same slot, each with a
-// fresh deadline, as a client retries a request it never got an answer to.
+// failConn implements connOwner: it closes c's socket after an I/O error,
+// a protocol error or a timeout. The task at the front of its queue, whose
+// reply was due, fails with cause. The tasks behind it did nothing wrong:
+// their requests are re-issued, in order, on a fresh socket in the same
+// slot, each with a fresh deadline, as a client retries a request it never
+// got an answer to.
 // Each failure removes one request ahead of a task, so a task is re-issued
 // at most depth-1 times (never at the default depth 1). GET is idempotent:
 // a re-issued request the backend had already answered does no harm.
-func (l *loop) fail(c *conn, cause error) {
+func (l *loop) failConn(c *conn, cause error) {
 	c.closeSocket(l.poller)
 	if t, ok := c.waiting.pop(); ok {
 		l.finish(t, fmt.Errorf("reactor: task %d: GET %q from %s: %w", t.index, t.key, c.addr.name, cause))
@@ -326,8 +263,8 @@ func (l *loop) deadline() int64 {
 	return l.now() + int64(l.run.timeout)
 }
 
-// failAll fails every task waiting on c: its socket could not even be
-// created, so there is nothing to re-issue on.
+// failAll implements connOwner: it fails every task waiting on c, whose
+// socket could not even be created, so there is nothing to re-issue on.
 func (l *loop) failAll(c *conn, cause error) {
 	c.closeSocket(l.poller)
 	for {
@@ -349,42 +286,19 @@ func (l *loop) expire() {
 		if t == nil || t.when > now {
 			return
 		}
-		l.fail(t.owner, ErrTimeout)
+		l.failConn(t.owner, ErrTimeout)
 	}
 }
 
-func (l *loop) markDirty(c *conn) {
-	if !c.dirty {
-		c.dirty = true
-		l.dirty = append(l.dirty, c)
-	}
-}
+// markDirty puts c in the flush list.
+func (l *loop) markDirty(c *conn) { appendDirty(&l.dirty, c) }
 
-// flush writes the requests queued during this turn of the loop, one write
-// per connection however many requests it got (a pipelined batch when depth
-// is above 1), and dials connections that have requests but no socket.
-func (l *loop) flush() {
-	for i := 0; i < len(l.dirty); i++ { // fail may append
-		c := l.dirty[i]
-		c.dirty = false
-		if !c.pendingWrite() {
-			continue
-		}
-		if c.state == connClosed {
-			if err := c.dial(l.poller); err != nil {
-				l.failAll(c, err)
-				continue
-			}
-		}
-		if c.state == connOpen {
-			if err := c.write(); err != nil {
-				l.fail(c, err)
-			}
-		}
-	}
-	clear(l.dirty)
-	l.dirty = l.dirty[:0]
-}
+// awaiting implements connOwner.
+func (l *loop) awaiting(c *conn) int { return c.waiting.len() }
+
+// flush writes the requests queued during this turn of the loop and dials
+// the connections that need a socket (see flushDirty).
+func (l *loop) flush() { flushDirty(l, l.poller, &l.dirty) }
 
 // close releases every descriptor of the loop. Offload workers must have
 // stopped: they write to the eventfd.

@@ -5,9 +5,6 @@ package reactor
 import (
 	"errors"
 	"fmt"
-	"io"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/concbench/concbench/serve"
 	"github.com/concbench/concbench/workloads/resp"
@@ -19,11 +16,10 @@ import (
 // are on it instead of tasks. A socket is opened when a lookup first needs
 // the slot, and again after it broke.
 type lookupConn struct {
-	conn                    // the socket; its own task queue and timer stay unused
+	conn                    // the socket and its dirty flag; its task queue and timer stay unused
 	lookups fifo[*exchange] // the exchanges whose requests are on it, oldest first
 	timeout timer[*lookupConn]
 	idle    bool // in the loop's idleConns
-	queued  bool // in the loop's dirty list
 }
 
 // newExchange implements lookups.
@@ -76,10 +72,7 @@ func (l *serveLoop) issue(c *lookupConn, x *exchange) {
 	c.out = resp.AppendBulkString(c.out, "GET")
 	c.out = resp.AppendBulk(c.out, x.key)
 	l.release(c)
-	if !c.queued {
-		c.queued = true
-		l.dirty = append(l.dirty, c)
-	}
+	appendDirty(&l.dirty, c)
 }
 
 // release makes c idle again if it can take another request, or gives
@@ -122,89 +115,46 @@ func (l *serveLoop) answer(x *exchange, ok bool, sums serve.PageSums) {
 	l.markReady(l.clients[int(x.sess.handle)-len(l.backends)])
 }
 
-// backendEvent reacts to readiness of a backend socket.
+// backendEvent reacts to readiness of a backend socket (see connEvent).
 func (l *serveLoop) backendEvent(c *lookupConn, events uint32) {
-	if c.state == connConnecting {
-		if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
-			return
+	connEvent(l, l.poller, c, events)
+}
+
+// dispatchReplies implements connOwner: it hands every whole reply in c's
+// buffer to the lookup at the front of c's queue. It reports whether c is
+// still open.
+func (l *serveLoop) dispatchReplies(c *lookupConn) bool {
+	for {
+		r, err := c.in.next(&c.parser)
+		if errors.Is(err, resp.ErrIncomplete) {
+			return true
 		}
-		if err := c.connected(); err != nil {
+		if err == nil {
+			auth, aerr := c.authReplied(r)
+			if aerr != nil { // refused: every lookup on it fails
+				l.failAll(c, aerr)
+				return false
+			}
+			if auth {
+				continue
+			}
+		}
+		x, ok := c.lookups.front()
+		if err == nil && !ok {
+			err = errors.New("reply with no request outstanding")
+		}
+		if err != nil { // the stream cannot be resynchronised
 			l.failConn(c, err)
-			return
+			return false
 		}
-		if err := c.write(); err != nil {
-			l.failConn(c, err)
-		}
-		return
-	}
-	if c.state != connOpen {
-		return
-	}
-	hangup := events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
-	if events&unix.EPOLLIN != 0 || hangup {
-		if !l.readReplies(c, hangup) {
-			return
-		}
-	}
-	if events&unix.EPOLLOUT != 0 && c.pendingWrite() {
-		if err := c.write(); err != nil {
-			l.failConn(c, err)
-		}
+		c.lookups.pop()
+		l.replied(x, r) // before the next read: r aliases c's buffer
+		l.requestDone(c)
 	}
 }
 
-// readReplies reads and dispatches replies until the socket is drained (as
-// loop.read does for the closed strategy). It reports whether c is still
-// open.
-func (l *serveLoop) readReplies(c *lookupConn, hangup bool) bool {
-	for {
-		n, filled, err := c.readOnce()
-		switch {
-		case err == unix.EAGAIN:
-			return true
-		case err != nil:
-			l.failConn(c, fmt.Errorf("read: %w", err))
-			return false
-		case n == 0:
-			if c.lookups.len() == 0 && c.in.buffered() == 0 {
-				c.closeSocket(l.poller) // an idle connection closed: redial on demand
-				return false
-			}
-			l.failConn(c, fmt.Errorf("read: %w", io.ErrUnexpectedEOF))
-			return false
-		}
-		for {
-			r, err := c.in.next(&c.parser)
-			if errors.Is(err, resp.ErrIncomplete) {
-				break
-			}
-			if err == nil {
-				auth, aerr := c.authReplied(r)
-				if aerr != nil { // refused: every lookup on it fails
-					l.failAllLookups(c, aerr)
-					return false
-				}
-				if auth {
-					continue
-				}
-			}
-			x, ok := c.lookups.front()
-			if err == nil && !ok {
-				err = errors.New("reply with no request outstanding")
-			}
-			if err != nil { // the stream cannot be resynchronised
-				l.failConn(c, err)
-				return false
-			}
-			c.lookups.pop()
-			l.replied(x, r) // before the next read: r aliases c's buffer
-			l.requestDone(c)
-		}
-		if !filled && !hangup {
-			return true
-		}
-	}
-}
+// awaiting implements connOwner.
+func (l *serveLoop) awaiting(c *lookupConn) int { return c.lookups.len() }
 
 // requestDone moves c's deadline to its next request and frees it for
 // another.
@@ -251,10 +201,11 @@ func (l *serveLoop) replied(x *exchange, r resp.Reply) {
 	l.answer(x, true, serve.Sums(x.id, x.sessionHash, h))
 }
 
-// failConn closes c's socket after an I/O or protocol error or a timeout.
-// The lookup whose reply was due fails (502); those behind it (depth > 1)
-// are sent again, in order, on a fresh socket in the same slot, as the
-// closed strategy's loop.fail does: GET is idempotent.
+// failConn implements connOwner: it closes c's socket after an I/O or
+// protocol error or a timeout. The lookup whose reply was due fails (502);
+// those behind it (depth > 1) are sent again, in order, on a fresh socket
+// in the same slot, as the closed strategy's loop.failConn does: GET is
+// idempotent.
 func (l *serveLoop) failConn(c *lookupConn, cause error) {
 	c.closeSocket(l.poller)
 	if x, ok := c.lookups.pop(); ok {
@@ -271,41 +222,19 @@ func (l *serveLoop) failConn(c *lookupConn, cause error) {
 		c.out = resp.AppendBulk(c.out, x.key)
 	}
 	l.requestDone(c)
-	if c.lookups.len() > 0 && !c.queued {
-		c.queued = true
-		l.dirty = append(l.dirty, c)
+	if c.lookups.len() > 0 {
+		appendDirty(&l.dirty, c)
 	}
 }
 
-// flushConns writes the requests the turn queued, one write per
-// connection, dialling the connections that have none open. A dial that
-// fails at once fails every lookup on the connection.
-func (l *serveLoop) flushConns() {
-	for i := 0; i < len(l.dirty); i++ { // failing may add more
-		c := l.dirty[i]
-		c.queued = false
-		if !c.pendingWrite() {
-			continue
-		}
-		if c.state == connClosed {
-			if err := c.dial(l.poller); err != nil {
-				l.failAllLookups(c, err)
-				continue
-			}
-		}
-		if c.state == connOpen {
-			if err := c.write(); err != nil {
-				l.failConn(c, err)
-			}
-		}
-	}
-	clear(l.dirty)
-	l.dirty = l.dirty[:0]
-}
+// flushConns writes the requests the turn queued and dials the
+// connections that need a socket (see flushDirty).
+func (l *serveLoop) flushConns() { flushDirty(l, l.poller, &l.dirty) }
 
-// failAllLookups fails every lookup on c, whose socket could not even be
-// opened: the backend is gone, and each of them answers 502.
-func (l *serveLoop) failAllLookups(c *lookupConn, cause error) {
+// failAll implements connOwner: it fails every lookup on c, whose socket
+// could not even be opened: the backend is gone, and each of them answers
+// 502.
+func (l *serveLoop) failAll(c *lookupConn, cause error) {
 	c.closeSocket(l.poller)
 	logged := false
 	for {

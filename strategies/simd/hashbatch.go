@@ -16,21 +16,13 @@ const maxHashPasses = 32
 // cursors: each pass answers the calls already computed from a per-task
 // list, records the first call it cannot answer (its seed and message), and
 // then the recorded calls of all tasks are hashed together with
-// [Kernels.FNV1aSeeded]. A copy whose calls were all answered holds the
-// task's next state. The kernel code runs unchanged; only the hashing moves
-// into lanes.
+// [Kernels.FNV1aSeeded] (see replayPasses). A copy whose calls were all
+// answered holds the task's next state. The kernel code runs unchanged;
+// only the hashing moves into lanes.
 type hashBatch struct {
 	kernels Kernels
-	tasks   []int      // indices into the round's cursors
-	answers [][]uint64 // by position in tasks: the task's calls answered so far
-	pending []int      // positions in tasks of the steps not yet complete
-	replay  replayKernels
-
-	// the calls recorded in a pass
-	who   []int
-	seeds []uint64
-	msgs  [][]byte
-	out   []uint64
+	tasks   []int // indices into the round's cursors
+	replayPasses
 }
 
 func (h *hashBatch) reset() { h.tasks = h.tasks[:0] }
@@ -45,13 +37,9 @@ func (h *hashBatch) add(k int) {
 
 // run advances every added cursor by its hashing step.
 func (h *hashBatch) run(cursors []workloads.Cursor) {
-	h.pending = h.pending[:0]
-	for j := range h.tasks {
-		h.pending = append(h.pending, j)
-	}
+	h.startPasses(len(h.tasks))
 	for pass := 0; len(h.pending) > 0; pass++ {
-		h.who, h.seeds, h.msgs = h.who[:0], h.seeds[:0], h.msgs[:0]
-		still := h.pending[:0]
+		h.startPass()
 		for _, j := range h.pending {
 			k := h.tasks[j]
 			c := cursors[k] // a copy: kept only if every call was answered
@@ -61,25 +49,77 @@ func (h *hashBatch) run(cursors []workloads.Cursor) {
 				cursors[k] = c
 				continue
 			}
-			still = append(still, j)
-			h.who = append(h.who, j)
-			h.seeds = append(h.seeds, h.replay.seed)
-			h.msgs = append(h.msgs, h.replay.msg)
+			h.recordMiss(j)
 		}
-		h.pending = still
-		if len(h.who) == 0 {
+		if !h.endPass(h.kernels) {
 			break
 		}
-		if cap(h.out) < len(h.who) {
-			h.out = make([]uint64, len(h.who))
-		}
-		h.out = h.out[:len(h.who)]
-		h.kernels.FNV1aSeeded(h.seeds, h.msgs, h.out)
-		for x, j := range h.who {
-			h.answers[j] = append(h.answers[j], h.out[x])
-		}
-		clear(h.msgs) // drop references to messages
 	}
+}
+
+// replayPasses is what hashBatch and renderBatch share: their items (a
+// task's hashing step, a page's render) are steps that call FNV1a one
+// message at a time, run in passes through replay. In each pass a batch
+// runs every pending item's step itself (a direct call: the pass loop
+// holds no function value), calls recordMiss for an item whose step met a
+// call it has no answer to, and ends with endPass, which hashes the
+// recorded calls of all items together. An item's answers are kept by its
+// position, 0 to n-1.
+type replayPasses struct {
+	answers [][]uint64 // by item: the calls answered so far
+	pending []int      // the items whose step is not yet complete
+	replay  replayKernels
+
+	// the calls recorded in a pass
+	still []int // the items that stay pending, in pending's storage
+	who   []int
+	seeds []uint64
+	msgs  [][]byte
+	out   []uint64
+}
+
+// startPasses makes items 0 to n-1 pending. Their answers are the batch's
+// to reset.
+func (p *replayPasses) startPasses(n int) {
+	p.pending = p.pending[:0]
+	for j := range n {
+		p.pending = append(p.pending, j)
+	}
+}
+
+// startPass empties the record of the last pass.
+func (p *replayPasses) startPass() {
+	p.who, p.seeds, p.msgs = p.who[:0], p.seeds[:0], p.msgs[:0]
+	p.still = p.pending[:0]
+}
+
+// recordMiss keeps item j pending and records the call replay could not
+// answer, the first of its step.
+func (p *replayPasses) recordMiss(j int) {
+	p.still = append(p.still, j)
+	p.who = append(p.who, j)
+	p.seeds = append(p.seeds, p.replay.seed)
+	p.msgs = append(p.msgs, p.replay.msg)
+}
+
+// endPass hashes the calls the pass recorded, all together, with
+// kernels.FNV1aSeeded, and adds each hash to its item's answers. It
+// reports whether there were any: false when every item is complete.
+func (p *replayPasses) endPass(kernels Kernels) bool {
+	p.pending = p.still
+	if len(p.who) == 0 {
+		return false
+	}
+	if cap(p.out) < len(p.who) {
+		p.out = make([]uint64, len(p.who))
+	}
+	p.out = p.out[:len(p.who)]
+	kernels.FNV1aSeeded(p.seeds, p.msgs, p.out)
+	for x, j := range p.who {
+		p.answers[j] = append(p.answers[j], p.out[x])
+	}
+	clear(p.msgs) // drop references to the messages
+	return true
 }
 
 // replayKernels answers a task's FNV1a calls from its list of answers and

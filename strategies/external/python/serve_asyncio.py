@@ -57,60 +57,34 @@ class StreamBackendConn:
         self.writer.close()
 
 
-class AsyncPool:
-    """The Go servers' bounded pool on asyncio: a LIFO queue of size slots,
-    each a connection or None (dial on use); a request waits up to the
-    fetch timeout for a slot. A connection whose lookup broke, timed out or
-    was cancelled is closed, its slot emptied."""
+class AsyncPool(se.EventLoopPool):
+    """The Go servers' bounded pool on asyncio (se.EventLoopPool): a LIFO
+    queue of size slots, each a connection or None (dial on use); a request
+    waits up to the fetch timeout for a slot. A connection whose lookup
+    broke, timed out or was cancelled is closed, its slot emptied."""
 
     def __init__(self, job, size):
         self.job = job
         self.slots = asyncio.LifoQueue()
-        for _ in range(max(1, size)):
-            self.slots.put_nowait(None)
+        self.fill(size)
 
-    async def prime(self):
-        """Dials one connection: the backend is reachable (before ready)."""
-        await self.slots.get()
-        async with asyncio.timeout(self.job.fetch_timeout):
-            conn = await StreamBackendConn.dial(self.job.backend, self.job.auth)
+    async def take(self, timeout):
+        async with asyncio.timeout(timeout):
+            return await self.slots.get()
+
+    def give_back(self, conn):
         self.slots.put_nowait(conn)
 
-    async def page(self, pid):
-        """Page pid's body, or se.LookupError502."""
-        job = self.job
-        t = job.fetch_timeout
-        try:
-            async with asyncio.timeout(t):
-                conn = await self.slots.get()
-        except TimeoutError:
-            raise se.LookupError502("no backend connection free within %gs" % t)
-        broken = True
-        try:
-            if conn is None:
-                async with asyncio.timeout(t):
-                    conn = await StreamBackendConn.dial(job.backend, job.auth)
-            key = se.session_key(pid)
-            async with asyncio.timeout(t):
-                reply = await conn.get(key)
-            broken = False  # in step, whatever the reply
-            session = se.check_reply(reply, key, job.value_size)
-            key, s = se.user_key(session)
-            broken = True
-            async with asyncio.timeout(t):
-                reply = await conn.get(key)
-            broken = False
-            user = se.check_reply(reply, key, job.value_size)
-        except se.LookupError502:
-            raise
-        except Exception as e:
-            raise se.LookupError502("%s: %s" % (type(e).__name__, e))
-        finally:
-            if broken and conn is not None:
-                conn.close()
-                conn = None
-            self.slots.put_nowait(conn)
-        return se.page_body(pid, s, user)
+    async def dial(self):
+        async with asyncio.timeout(self.job.fetch_timeout):
+            return await StreamBackendConn.dial(self.job.backend, self.job.auth)
+
+    async def get(self, conn, key):
+        async with asyncio.timeout(self.job.fetch_timeout):
+            return await conn.get(key)
+
+    def discard(self, conn):
+        conn.close()
 
     def close(self):
         while not self.slots.empty():

@@ -11,7 +11,8 @@ share:
 - the page itself (page_id, user_key, page_body) on top of concbench_ext's
   hashes and render kernel, so the body is the Go reference's byte for byte;
 - a bounded pool of blocking backend connections (SyncPool) for the
-  threaded servers and gevent, whose socket module it takes;
+  threaded servers and gevent, whose socket module it takes, and the
+  event-loop servers' pool on any framework (EventLoopPool);
 - a request reader for http.server-style handlers (RequestReader) that
   bounds a request head in bytes and in time, and the http.server handler
   and servers built on it (PageHandler, BlockingPageServer,
@@ -334,6 +335,77 @@ class SyncPool:
                 return
             if conn is not None:
                 conn.close()
+
+
+# ---------------------------------------------------------------- event-loop backend
+
+
+class EventLoopPool:
+    """The bounded pool of the event-loop servers (asyncio and uvloop,
+    Tornado, Twisted), whatever the framework, as the Go servers' pool:
+    size slots, each a connection or None (dialled on use); a request
+    waits up to the fetch timeout for a slot and gives it back after the
+    page's two lookups, emptied where a lookup broke. A subclass sets job
+    and its slots, calls fill(size), and provides, on its framework:
+
+    - take(timeout): a slot (awaited), raising take_timeout after timeout
+      seconds;
+    - give_back(conn): returns a slot, without waiting;
+    - dial(): a new connection (awaited, bounded by the fetch timeout);
+    - get(conn, key): the reply to GET key, None for nil (awaited, bounded
+      by the fetch timeout);
+    - discard(conn): closes a connection whose lookup broke.
+    """
+
+    take_timeout = TimeoutError  # what take raises when no slot came in time
+
+    def fill(self, size):
+        for _ in range(max(1, size)):
+            self.give_back(None)  # not dialled yet
+
+    async def prime(self):
+        """Dials one connection: the backend is reachable (before ready)."""
+        await self.take(self.job.fetch_timeout)  # free: the pool is full
+        self.give_back(await self.dial())
+
+    async def page(self, pid):
+        """Page pid's body, or LookupError502."""
+        t = self.job.fetch_timeout
+        try:
+            conn = await self.take(t)
+        except self.take_timeout:
+            raise LookupError502("no backend connection free within %gs" % t)
+        return await self.lookups(pid, conn)
+
+    async def lookups(self, pid, conn):
+        """Page pid's body from its two lookups on conn, or LookupError502.
+        The slot always goes back: the connection where it is in step (a
+        reply came, even one that fails the page), else discarded and None
+        (an error, a timeout, or a cancel in the middle of a GET)."""
+        value_size = self.job.value_size
+        broken = True
+        try:
+            if conn is None:
+                conn = await self.dial()
+            key = session_key(pid)
+            reply = await self.get(conn, key)
+            broken = False  # in step, whatever the reply
+            session = check_reply(reply, key, value_size)
+            key, s = user_key(session)
+            broken = True
+            reply = await self.get(conn, key)
+            broken = False
+            user = check_reply(reply, key, value_size)
+        except LookupError502:
+            raise
+        except Exception as e:
+            raise LookupError502("%s: %s" % (type(e).__name__, e))
+        finally:
+            if broken and conn is not None:
+                self.discard(conn)
+                conn = None
+            self.give_back(conn)
+        return page_body(pid, s, user)
 
 
 # ---------------------------------------------------------------- request heads

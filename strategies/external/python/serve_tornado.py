@@ -67,53 +67,34 @@ class IOStreamBackendConn:
         self.stream.close()
 
 
-class TornadoPool:
-    """The Go servers' bounded pool on Tornado: size slots in a LifoQueue,
-    each a connection or None (dialled on use), a wait for a slot bounded by
-    the fetch timeout; a connection whose lookup broke or timed out is
-    closed and its slot emptied."""
+class TornadoPool(se.EventLoopPool):
+    """The Go servers' bounded pool on Tornado (se.EventLoopPool): size
+    slots in a LifoQueue, each a connection or None (dialled on use), a
+    wait for a slot bounded by the fetch timeout; a connection whose lookup
+    broke or timed out is closed and its slot emptied."""
+
+    take_timeout = TornadoTimeout
 
     def __init__(self, job, size):
         self.job = job
         self.client = TCPClient()
         self.slots = LifoQueue()
-        for _ in range(max(1, size)):
-            self.slots.put_nowait(None)
+        self.fill(size)
 
-    async def prime(self):
-        await self.slots.get()
-        self.slots.put_nowait(await IOStreamBackendConn.dial(self.client, self.job.backend, self.job.fetch_timeout, self.job.auth))
+    async def take(self, timeout):
+        return await self.slots.get(timeout=datetime.timedelta(seconds=timeout))
 
-    async def page(self, pid):
-        job = self.job
-        t = job.fetch_timeout
-        try:
-            conn = await self.slots.get(timeout=datetime.timedelta(seconds=t))
-        except TornadoTimeout:
-            raise se.LookupError502("no backend connection free within %gs" % t)
-        broken = True
-        try:
-            if conn is None:
-                conn = await IOStreamBackendConn.dial(self.client, job.backend, t, job.auth)
-            key = se.session_key(pid)
-            reply = await conn.get(key, t)
-            broken = False
-            session = se.check_reply(reply, key, job.value_size)
-            key, s = se.user_key(session)
-            broken = True
-            reply = await conn.get(key, t)
-            broken = False
-            user = se.check_reply(reply, key, job.value_size)
-        except se.LookupError502:
-            raise
-        except Exception as e:
-            raise se.LookupError502("%s: %s" % (type(e).__name__, e))
-        finally:
-            if broken and conn is not None:
-                conn.close()
-                conn = None
-            self.slots.put_nowait(conn)
-        return se.page_body(pid, s, user)
+    def give_back(self, conn):
+        self.slots.put_nowait(conn)
+
+    async def dial(self):
+        return await IOStreamBackendConn.dial(self.client, self.job.backend, self.job.fetch_timeout, self.job.auth)
+
+    async def get(self, conn, key):
+        return await conn.get(key, self.job.fetch_timeout)
+
+    def discard(self, conn):
+        conn.close()
 
     def close(self):
         while self.slots.qsize():

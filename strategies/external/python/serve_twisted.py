@@ -105,19 +105,27 @@ class RespProtocol(protocol.Protocol):
             self.transport.abortConnection()
 
 
-class TwistedPool:
-    """The Go servers' bounded pool on the reactor: size slots in a
-    DeferredQueue, each a connection or None (dialled on use), every wait
-    bounded by the fetch timeout (Deferred.addTimeout); a connection whose
-    lookup broke or timed out is aborted and its slot emptied."""
+class TwistedPool(se.EventLoopPool):
+    """The Go servers' bounded pool on the reactor (se.EventLoopPool): size
+    slots in a DeferredQueue, each a connection or None (dialled on use),
+    every wait bounded by the fetch timeout (Deferred.addTimeout); a
+    connection whose lookup broke or timed out is aborted and its slot
+    emptied."""
+
+    take_timeout = defer.TimeoutError
 
     def __init__(self, job, size):
         self.job = job
         self.slots = defer.DeferredQueue()
-        for _ in range(max(1, size)):
-            self.slots.put(None)
+        self.fill(size)
 
-    async def _dial(self):
+    async def take(self, timeout):
+        return await self.slots.get().addTimeout(timeout, reactor)
+
+    def give_back(self, conn):
+        self.slots.put(conn)
+
+    async def dial(self):
         """Connects and, when the job has an AUTH, sends it and checks +OK."""
         host, port = self.job.backend
         ep = TCP4ClientEndpoint(reactor, host, port, timeout=self.job.fetch_timeout)
@@ -130,40 +138,11 @@ class TwistedPool:
                 raise
         return conn
 
-    async def prime(self):
-        await self.slots.get()
-        self.slots.put(await self._dial())
+    async def get(self, conn, key):
+        return await conn.get(key).addTimeout(self.job.fetch_timeout, reactor)
 
-    async def page(self, pid):
-        job = self.job
-        t = job.fetch_timeout
-        try:
-            conn = await self.slots.get().addTimeout(t, reactor)
-        except defer.TimeoutError:
-            raise se.LookupError502("no backend connection free within %gs" % t)
-        broken = True
-        try:
-            if conn is None:
-                conn = await self._dial()
-            key = se.session_key(pid)
-            reply = await conn.get(key).addTimeout(t, reactor)
-            broken = False
-            session = se.check_reply(reply, key, job.value_size)
-            key, s = se.user_key(session)
-            broken = True
-            reply = await conn.get(key).addTimeout(t, reactor)
-            broken = False
-            user = se.check_reply(reply, key, job.value_size)
-        except se.LookupError502:
-            raise
-        except Exception as e:
-            raise se.LookupError502("%s: %s" % (type(e).__name__, e))
-        finally:
-            if broken and conn is not None:
-                conn.abort()
-                conn = None
-            self.slots.put(conn)
-        return se.page_body(pid, s, user)
+    def discard(self, conn):
+        conn.abort()
 
     def close(self):
         while self.slots.pending:
