@@ -3,9 +3,12 @@
 // CPU migrations (software events, which every Linux kernel counts), and
 // CPU cycles, instructions and cache misses (hardware events, where the
 // kernel exposes a performance-monitoring unit; virtual machines often do
-// not). The harness reads the counters around each round, outside its
-// timed part, and reports them per task: migrations/op and, where the
-// hardware counts, IPC (instructions per cycle).
+// not). The harness reads the counters in the same snapshots as its
+// getrusage figures (at the strategy's Begin and after the strategy
+// returns) and reports them per task: migrations/op and, where the
+// hardware counts, IPC (instructions per cycle) and cache-misses/op.
+// Faults and context switches come from getrusage (faults/op, ctxsw/op),
+// so this package's own counts of them are not written.
 //
 // The counters cover every thread of the process, those running when Open
 // is called and every thread they start later (perf's inherit, limited to

@@ -18,7 +18,10 @@
 //
 // Roles may share CPUs (backend=1,loadgen=1). Every CPU must be one this
 // process may use ([Allowed]: its affinity, within the cgroup's cpuset);
-// [Apply] refuses others.
+// [Apply] refuses others. `concbench run --placement` takes this syntax,
+// writes the placement as String does on bench.txt's "placement:" line
+// and in meta.json, and `concbench compare` refuses two runs whose lines
+// differ (unless --allow-mismatch).
 //
 // # What placement means on Linux
 //

@@ -1,10 +1,13 @@
 // Package profiles captures, renders and explains the profiles of a
 // concbench run: where each cell's time went, not only how long it took.
 //
-// The harness gives every cell profiled passes after its counted rounds,
-// so the timed rounds never run under a profiler. A Pass repeats the
+// The harness gives every batch cell profiled passes after its counted
+// rounds, so the timed rounds never run under a profiler (serve cells,
+// whose rounds have no Begin, are not profiled). A Pass repeats the
 // cell's round until its profile holds enough samples or its time is up
-// (Targets: by default 500 samples or 2 s, whichever comes first), and
+// (Targets: by default 500 samples or 2 s, whichever comes first;
+// concbench run caps the time at 1 s, --profile-time, and QuickTargets at
+// 200 ms), and
 // samples only what the cell's figures measure: from the strategy's
 // Job.Begin to its last task's end (Round.Begin and Round.End, the job's
 // hooks). Two kinds of pass, never at once:

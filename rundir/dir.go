@@ -99,7 +99,8 @@ func (d Dir) Meta() string { return d.join(metaFile) }
 func (d Dir) ProfileDir() string { return d.join(profileFolder) }
 
 // Profile is <run>/profiles/<cell>.<kind>.pprof, kind being "cpu",
-// "alloc", "wall", "block" or "mutex".
+// "setup" (CPU outside the timed part), "alloc", "backend-cpu" (the
+// backends' CPU), "wall", "block" or "mutex".
 func (d Dir) Profile(cell, kind string) string {
 	return d.join(profileFolder, CellStem(cell)+"."+kind+".pprof")
 }

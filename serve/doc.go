@@ -58,7 +58,10 @@
 //
 // The load generator checks the status and the whole body of every
 // response against a [Reference], computed without a backend from the
-// value function the backend serves.
+// values the backend serves ([ValueFunc]): in a run those depend on the
+// backend's secret, which the harness gives the load generator
+// ([LoadJob]) and never a server, so a server that made its pages without
+// asking the backend cannot pass.
 //
 // # Servers
 //
@@ -81,15 +84,22 @@
 // servers drive the same steps themselves with [AppendSessionKey],
 // [ReplyHash], [AppendUserKey], [Sums] and [AppendPageSums], and route with
 // [ParseTarget]. Servers in another process (the Python ones) follow
-// PROTOCOL.md in this directory; [Job] is the line they are given.
+// PROTOCOL.md in this directory; [Job] is the line they are given. The
+// load generator of a run is a process of its own too ([LoadChild] runs
+// `concbench loadgen` with a [LoadJob] on its stdin), so that its CPU
+// time is not the server's.
 //
 // # The strategies as servers
 //
 // Every Go strategy serves: the value its strategies.Definition makes
 // implements [Server] beside strategies.Strategy (a sibling interface, so
 // a strategy that cannot serve, such as an out-of-process one without a
-// server, is simply not a Server, and tools say so). Each serves in its own
-// model, and where a request waits is what tells them apart:
+// server, is simply not a Server, and tools say so). The Go ecosystem's
+// servers (package serve/ecosystem: net/http, gnet, fasthttp) are
+// registered as serve-only strategies by package strategies/ecosystem, and
+// every Python strategy serves with its system's own server (package
+// strategies/external). Each serves in its own model, and where a request
+// waits is what tells them apart:
 //
 //   - blocking: an iterative server. One goroutine accepts a connection,
 //     serves it until it closes, then accepts the next; one backend

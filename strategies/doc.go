@@ -10,10 +10,12 @@
 //   - pool: N long-lived workers fed from a channel, each with its own
 //     connections: thread pools, run_in_executor.
 //
-// Sub-packages add the reactor (an epoll loop) and simd (vector kernels and
-// lockstep batches). Every strategy runs the same [workloads.Spec] and records
-// each task through [Job.Finish] (usually via [Job.RunTask]) into a compact
-// [Record]; the harness checks each result against the reference.
+// Sub-packages add the reactor (an epoll loop), simd (vector kernels and
+// lockstep batches), the out-of-process strategies (external: the Python
+// systems) and the Go ecosystem's servers (ecosystem, serve-only). Every
+// strategy runs the same [workloads.Spec] and records each task through
+// [Job.Finish] (usually via [Job.RunTask]) into a compact [Record]; the
+// harness checks each result against the reference.
 //
 // A [Job] runs the spec's task set [Job.Passes] times, so that a round of a
 // cheap workload lasts long enough to time: job task i is spec task i mod N
@@ -34,13 +36,42 @@
 // request; a broken connection is dialled again. A strategy with its own
 // I/O (the reactor's raw sockets) still takes its addresses from
 // [Job.BackendAddrs], and every strategy records a panicking task with
-// [PanicError].
+// [PanicError]. Every connection logs in with [Job.Credentials] first,
+// when the backend wants AUTH (the harness sets them with
+// [WithCredentials]): [Conns] sends AUTH when it dials, the reactor queues
+// it ahead of a socket's first request, the Python children get it in
+// their job line.
+//
+// Every fetch must go to the job's backends: their values depend on a
+// secret of the run that only the backend and the harness's verifier
+// hold. A task run with no fetcher fails (workloads.ErrNoFetcher), one fed
+// values made locally fails verification, and the harness checks every
+// round against the backend's own count of the requests it answered and
+// of those it had in flight, which must stay within the strategy's
+// [Concurrency] (docs/measuring.md, "Verification").
+//
+// # Serving
+//
+// Every strategy here is also a web server model for serve mode: its
+// instance implements serve.Server, a sibling interface of [Strategy]
+// (serve_blocking.go, serve_threads.go, serve_goroutines.go and
+// serve_pool.go, sharing serve_listener.go; the reactor's and simd's
+// servers are in their packages, the Python servers in package external).
+// Each serves serve's page endpoint in the strategy's own model (package
+// serve describes them): its lookups go to the backend, logged in with
+// serve.Env's Credentials, and the load generator verifies every page
+// against the reference of the backend's secret. A strategy that
+// cannot serve is simply not a serve.Server, and a Definition with
+// ServeOnly is a server and nothing else: package strategies/ecosystem
+// registers net/http, gnet and fasthttp that way, and their Run refuses
+// every job. `concbench list` says which strategies serve.
 //
 // Adding a strategy touches one file plus its test: the file's init calls
 // [Register] with a [Definition], whose Order places it among the others
 // (in listings, the default matrix and every table). A strategy that needs
 // a sub-package of its own also needs that package's blank import in
-// cmd/concbench/main.go, as reactor and simd have.
+// cmd/concbench (main.go imports reactor and simd, external_import.go
+// external, list_cmd.go ecosystem).
 //
 //	def, _ := strategies.Lookup("pool")
 //	s, _, _ := def.New(params.Values{"workers": "8"})

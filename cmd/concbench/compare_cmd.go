@@ -46,8 +46,8 @@ deterministic: run it on A/A files from a quiet machine to choose a threshold.
 
 Exit codes: 0 no regression, 1 regressions (listed), 2 error: bad usage, a
 missing, empty or malformed file, no common cells, too few rounds to judge, or
-runs from different machines (cpu, cpu-features, gomaxprocs, goexperiment, simd
-path) without --allow-mismatch. --calibrate and --simulate-slowdown exit 0
+runs from different machines or placements (the header lines cpu,
+cpu-features, gomaxprocs, goexperiment and placement) without --allow-mismatch. --calibrate and --simulate-slowdown exit 0
 unless they cannot run.
 
 Examples:

@@ -311,10 +311,15 @@ func (p *runProgress) plainLines(e harness.Event) {
 	case res.Err != nil:
 		fmt.Fprintf(p.stderr, "[%s] cell %d/%d FAILED: %s: %v\n", p.clock(), e.CellIndex+1, n, name, res.Err)
 	case e.Round == e.Rounds-1:
-		line := fmt.Sprintf("[%s] cell %d/%d done: %s: %d rounds ×%d, median %s tasks/s", p.clock(), e.CellIndex+1, n, name,
-			len(p.rates[e.CellIndex]), res.Passes, formatRate(median(p.rates[e.CellIndex])))
+		// A serve cell's tasks are requests: verified responses a second.
+		unit, failed := "tasks/s", "failed tasks"
+		if res.Cell.Serve != nil {
+			unit, failed = "req/s", "failed requests"
+		}
+		line := fmt.Sprintf("[%s] cell %d/%d done: %s: %d rounds ×%d, median %s %s", p.clock(), e.CellIndex+1, n, name,
+			len(p.rates[e.CellIndex]), res.Passes, formatRate(median(p.rates[e.CellIndex])), unit)
 		if errs := p.errors[e.CellIndex]; errs > 0 {
-			line += fmt.Sprintf(", %d failed tasks", errs)
+			line += fmt.Sprintf(", %d %s", errs, failed)
 		}
 		fmt.Fprintln(p.stderr, line)
 	}

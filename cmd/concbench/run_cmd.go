@@ -89,7 +89,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated strategies (default: all available here)")
 	fs.IntVar(&f.count, "count", harness.DefaultCount, fmt.Sprintf("counted rounds per cell, at most %d (with 10, benchstat's 95%% interval of the median is narrower than the samples' range)", harness.MaxCount))
 	fs.IntVar(&f.warmup, "warmup", 1, fmt.Sprintf("warm-up rounds per cell, not counted, at most %d; the first calibrates the rounds' passes and samples peak goroutines and threads (0: single-pass rounds, no peaks)", harness.MaxWarmup))
-	fs.DurationVar(&f.roundTime, "round-time", harness.DefaultRoundTime, fmt.Sprintf("least wall time of a round: the warm-up finds how many passes over the task set that takes (default %v with --quick); must be below --timeout", harness.QuickRoundTime))
+	fs.DurationVar(&f.roundTime, "round-time", harness.DefaultRoundTime, fmt.Sprintf("least wall time of a round: the warm-up finds how many passes over the task set that takes; %v with --quick; must be below --timeout", harness.QuickRoundTime))
 	fs.Var(&f.maxErrors, "max-errors", "failed tasks a round may have without failing its cell, as a fraction or percentage of its tasks (0.01 or 1%); 0: none")
 	fs.BoolVar(&f.quick, "quick", false, "small task counts and short rounds: the whole matrix in under a minute on 2 cores")
 	fs.StringVar(&f.out, "out", rundir.DefaultOut, "folder that holds run folders")
@@ -111,7 +111,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (no live line, no line per cell)")
 	fs.BoolVar(&f.profile, "profile", true, "after each cell's counted rounds, profiled passes of the timed part only: CPU and allocation profiles (and the child backends' CPU, for I/O cells), then for I/O cells a wall-clock profile, in profiles/; flame graphs in flame/")
 	fs.BoolVar(&f.trace, "trace", false, "with --profile: also block and mutex profiles and a runtime/trace execution trace per cell")
-	fs.DurationVar(&f.profileTime, "profile-time", harness.DefaultProfileTargets.MaxTime, fmt.Sprintf("with --profile: the most time each profiled pass of a cell (CPU; wall clock for I/O cells) repeats rounds of up to 200ms to reach %d samples (default %v with --quick)", harness.DefaultProfileTargets.MinSamples, profiles.QuickTargets.MaxTime))
+	fs.DurationVar(&f.profileTime, "profile-time", harness.DefaultProfileTargets.MaxTime, fmt.Sprintf("with --profile: the most time each profiled pass of a cell (CPU; wall clock for I/O cells) repeats rounds of up to 200ms to reach %d samples; %v with --quick", harness.DefaultProfileTargets.MinSamples, profiles.QuickTargets.MaxTime))
 	fs.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
@@ -278,8 +278,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.json != "" && f.json != jsonStdout {
 		fmt.Fprintf(stderr, "json: %s\n", f.json)
 	}
-	if n := cellsWithErrors(sum); n > 0 {
-		fmt.Fprintf(stderr, "%d cell(s) had failed tasks within --max-errors %v (errors/op in bench.txt); their figures count verified tasks only\n", n, &f.maxErrors)
+	batch, serving := cellsWithErrors(sum)
+	if batch > 0 {
+		fmt.Fprintf(stderr, "%d cell(s) had failed tasks within --max-errors %v (errors/op in bench.txt); their figures count verified tasks only\n", batch, &f.maxErrors)
+	}
+	if serving > 0 {
+		fmt.Fprintf(stderr, "%d serve cell(s) had failed requests (errors/op in bench.txt): a rate with any failed request does not count as sustained\n", serving)
 	}
 	if rs := restartsOf(provider); len(rs) > 0 {
 		fmt.Fprintf(stderr, "%d backend restart(s) during the run (meta.json: backend_restarts)\n", len(rs))
@@ -465,15 +469,22 @@ func (j *jsonOutput) Set(s string) error {
 func (j *jsonOutput) IsBoolFlag() bool { return true }
 
 // cellsWithErrors counts the cells with a recorded round whose tasks
-// partly failed (within --max-errors, or the cell would have failed).
-func cellsWithErrors(sum *harness.Summary) int {
+// partly failed: batch cells (within --max-errors, or the cell would have
+// failed) and serve cells (failed requests are a server's answer to load:
+// they keep a rate from counting as sustained, and never fail the cell).
+func cellsWithErrors(sum *harness.Summary) (batch, serving int) {
 	cells := map[*harness.Cell]bool{}
 	for _, r := range sum.Results {
-		if r.Errors > 0 {
+		if r.Errors > 0 && !cells[r.Cell] {
 			cells[r.Cell] = true
+			if r.Cell.Serve != nil {
+				serving++
+			} else {
+				batch++
+			}
 		}
 	}
-	return len(cells)
+	return batch, serving
 }
 
 // checkRunFlags rejects values the run cannot honour, each with a reason:

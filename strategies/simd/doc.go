@@ -8,10 +8,27 @@
 // [Kernels] implements [workloads.Kernels] with the Go 1.26 simd/archsimd
 // package (GOEXPERIMENT=simd, amd64) on one of three paths ([KernelPath]):
 // [AVX512] (16 float32 or 8 uint64 lanes), [AVX2] (8 or 4) and [Scalar]
-// (unrolled Go with independent accumulators, for every other build). The
-// widest path the CPU supports is chosen once at start-up ([Default]); the
-// environment variable CONCBENCH_SIMD=scalar|avx2|avx512 picks another, so
-// the fallbacks can be run and timed on an AVX-512 machine.
+// (unrolled Go with independent accumulators, for every other build).
+//
+// # Which path runs
+//
+// [Paths] are the paths this build can run on this CPU: the vector ones
+// exist only in a binary built with GOEXPERIMENT=simd on amd64 (AVX-512
+// needs F, CD, BW, DQ and VL; AVX2 needs FMA too), and [Scalar] always.
+// The widest is chosen once at start-up ([Default]); the environment
+// variable CONCBENCH_SIMD=scalar|avx2|avx512 picks another ([EnvPath]),
+// so the fallbacks can be run and timed on an AVX-512 machine, and the
+// strategy's path parameter picks one per cell. Asking for a path that
+// cannot run here is an error that says why ([ParsePath]) and, when the
+// binary lacks the experiment, how to rebuild ([RebuildCommand]).
+//
+// When [Scalar] is the only path ([Fallback]), the simd strategy still
+// runs, on the scalar kernels, and says so: its cells are named path=scalar,
+// a run warns once at its start ([FallbackWarning]), and the run header
+// and `concbench version` read "scalar fallback (built without
+// GOEXPERIMENT=simd)" or what the CPU lacks ([Summary]). Forcing the
+// scalar path where vector paths exist is a choice, not a fallback.
+//
 // Each kernel agrees with the scalar reference in package workloads:
 //
 //   - Dot keeps four vector accumulators (the FMA latency would otherwise
@@ -57,6 +74,31 @@
 // for its batch. A failed fetch fails only its task; a broken
 // connection is dialled again, and a dead backend costs a bounded number of
 // timeouts. Cancellation is honoured between batches.
+//
+// # Serving
+//
+// As a serve mode server (serve.go), simd is a lockstep server: each
+// client connection has a reader goroutine that parses its requests
+// (serve.ServeConn) onto one shared queue, and a worker a core gathers a
+// batch from it, for window after the batch's first request or until
+// batch requests are in. The batch then runs the page's steps in
+// lockstep: the session lookups of all its pages as one pipelined GET
+// batch on the worker's backend connection (serve.BackendPool.GetMany),
+// their replies hashed together in vector lanes (Kernels.FNV1aMany); the
+// user lookups likewise; then the render of every page, its hashing in
+// lanes too (serve_render.go, with Kernels.FNV1aSeeded, bit for bit the
+// scalar render). window is a parameter of serve cells only
+// (serve.Tunable, default [DefaultWindow], 200 µs). The trade-off shows in
+// latency: a request waits up to the window for its batch to close, then
+// for the slowest lookup of the batch; in exchange a batch of n pages
+// costs two backend round trips, not 2n. A failed lookup fails only its
+// page (502).
+//
+// Files: kernels.go (the dispatch), vector_amd64.go (the archsimd
+// kernels) and vector_other.go (its twin), path.go (paths, fallback),
+// strategy.go and lockstep_io.go (the strategy: workers, batches, fetch
+// rounds), hashbatch.go (hashing steps in lanes), serve.go and
+// serve_render.go (the server).
 //
 // Using the kernels directly:
 //
