@@ -216,7 +216,11 @@ func TestFaultsEveryTaskVerifiedOrErrored(t *testing.T) {
 			t.Parallel()
 			spec := build(t, "webrequest", params.Values{"tasks": "300", "latency": "0s"})
 			addrs, servers := workloadtest.StartBackends(t, spec, faults)
-			const timeout = 300 * time.Millisecond
+			// Long enough that a loaded 2-core machine (the race
+			// detector, other packages' tests) does not stretch a drip or
+			// the requests queued behind it past it: each stall costs
+			// one timeout, on its own connection, in parallel.
+			const timeout = 1500 * time.Millisecond
 			job, err := run(t, context.Background(), spec, addrs, v, timeout)
 			if err != nil {
 				t.Fatal(err)
@@ -243,7 +247,7 @@ func TestFaultsEveryTaskVerifiedOrErrored(t *testing.T) {
 			// Every reset and cut-short reply fails exactly its own task,
 			// and a stall costs one timeout. A slow drip (a reply dribbled
 			// over ~35 ms) succeeds unless a loaded machine stretches it
-			// past this test's short timeout, together with the requests
+			// past this test's timeout, together with the requests
 			// pipelined behind it: the bound below tolerates that, and
 			// TestSlowDripRepliesComplete, with a timeout no drip reaches,
 			// requires every dripped reply to complete.
