@@ -71,6 +71,10 @@
 // loadgen-cpu-sec/op, backend-cpu-sec/op, lag-p99-sec/op, under-offered).
 // A wrong page fails the cell; failed requests are errors/op, the
 // measurement past saturation. Serve cells are not profiled.
+// StartServer (serve_standalone.go) starts one strategy's server model
+// alone, where it is told to listen (loopback unless AllowRemote), and
+// gives the load job (RunningServer.LoadJob) with the backend's secret:
+// the `concbench serve` command.
 //
 // # Profiles
 //

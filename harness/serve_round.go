@@ -12,6 +12,7 @@ import (
 
 	"github.com/concbench/concbench/serve"
 	"github.com/concbench/concbench/serve/loadgen"
+	"github.com/concbench/concbench/workloads"
 )
 
 // A round of a serve cell is open-loop load on the strategy's server
@@ -117,8 +118,7 @@ func (r *runner) serveRound(ctx context.Context, cell *Cell, counted bool) *Cell
 	cellCtx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
 	defer cancel()
 	var diag serveDiagnostics
-	env := serve.Env{Backends: addrs[:1], Credentials: BackendCredentials(r.opt.Backends), Pages: set.Pages,
-		ValueSize: set.ValueSize, FetchTimeout: r.opt.FetchTimeout, Logf: diag.logf}
+	env := serveEnv(r.opt.Backends, addrs, set, r.opt.FetchTimeout, diag.logf)
 	before, err := childProcesses()
 	if err != nil {
 		return fail("%v", err)
@@ -139,13 +139,7 @@ func (r *runner) serveRound(ctx context.Context, cell *Cell, counted bool) *Cell
 	}
 	server := newProcesses(before, after) // a py-* server's interpreter
 
-	conns := set.Conns
-	if sc.MaxConns > 0 {
-		conns = min(conns, sc.MaxConns)
-	}
-	job := serve.LoadJob{Pages: set.Pages, ValueSize: set.ValueSize, Secret: secret,
-		Config: loadgen.Config{Addr: running.Addr(), Rate: float64(set.Rate), Arrival: loadgen.Arrival(set.Arrival),
-			Seed: sc.nextSeed, Warmup: warmup, Duration: set.Duration, Timeout: timeout, Conns: conns}}
+	job := serveLoadJob(set, sc.MaxConns, running.Addr(), secret, sc.nextSeed)
 	sc.nextSeed++
 	observed, ok := r.opt.Backends.(ObservedBackends)
 	_, inProcess := r.opt.Backends.(*InProcessBackends)
@@ -211,6 +205,30 @@ func (r *runner) serveRound(ctx context.Context, cell *Cell, counted bool) *Cell
 		}
 	}
 	return res
+}
+
+// serveEnv is the server's environment for a serve spec of settings set
+// whose backend p prepared at addrs: every lookup goes to the first, with
+// the provider's credentials.
+func serveEnv(p BackendProvider, addrs []string, set workloads.ServeSettings, fetchTimeout time.Duration,
+	logf func(string, ...any)) serve.Env {
+	return serve.Env{Backends: addrs[:1], Credentials: BackendCredentials(p), Pages: set.Pages,
+		ValueSize: set.ValueSize, FetchTimeout: fetchTimeout, Logf: logf}
+}
+
+// serveLoadJob is the load generator's job for the server at addr, whose
+// model serves at most maxConns connections at once (0: no bound), from a
+// backend holding secret: the settings' load, its warm-up and request
+// timeout, its Poisson schedule seeded by seed.
+func serveLoadJob(set workloads.ServeSettings, maxConns int, addr string, secret, seed uint64) serve.LoadJob {
+	conns := set.Conns
+	if maxConns > 0 {
+		conns = min(conns, maxConns)
+	}
+	return serve.LoadJob{Pages: set.Pages, ValueSize: set.ValueSize, Secret: secret,
+		Config: loadgen.Config{Addr: addr, Rate: float64(set.Rate), Arrival: loadgen.Arrival(set.Arrival),
+			Seed: seed, Warmup: serveWarmup(set.Duration), Duration: set.Duration,
+			Timeout: serveRequestTimeout(set.SLO), Conns: conns}}
 }
 
 // serveReference returns the pages' reference for values of valueSize

@@ -8,6 +8,7 @@
 //	concbench view [RUN] [flags]
 //	concbench compare [flags] OLD NEW
 //	concbench backend [flags]
+//	concbench serve --strategy NAME [flags] [NAME.PARAM=VALUE ...]
 //	concbench loadgen [--allow-remote] < job.json
 //	concbench doctor [--interval D] [--json] [--root DIR]
 //	concbench version
@@ -19,7 +20,11 @@
 // prints a run's tables, view serves pprof's web UI over its profiles, and
 // compare gates one run against another (exit 1 on a regression). backend
 // runs the built-in RESP backend on its own, for redis-cli or for runs on
-// other machines (--auth beyond loopback). doctor reads /proc and /sys for
+// other machines (--auth beyond loopback). serve runs one strategy's
+// server model alone (the serve workload's pages, the run's backends)
+// until interrupted, and prints the load job that loadgen verifies it
+// with, here or from another machine (--allow-remote beyond loopback).
+// doctor reads /proc and /sys for
 // what degrades measurements on this machine (other load, steal,
 // frequency scaling, a CPU quota below GOMAXPROCS, swapping, ...) and says
 // what to do; it changes nothing. loadgen is serve mode's open-loop load

@@ -31,6 +31,7 @@ Usage:
   concbench view [RUN] [flags]                    serve pprof's web UI for a run's profiles
   concbench compare [flags] OLD NEW               gate NEW against OLD: exit 1 on a regression
   concbench backend [flags]                       serve the loopback RESP backend
+  concbench serve --strategy NAME [flags]         one strategy's server model alone, for a load generator here or elsewhere
   concbench loadgen [--allow-remote] < job.json   serve mode's load generator as a child (JSON in, JSON out)
   concbench doctor [flags]                        what on this machine degrades measurements, and the cure
   concbench version                               module, revision, Go version, GOEXPERIMENT, simd path
@@ -70,6 +71,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runBackend(ctx, rest, stdout, stderr)
 	case "view":
 		return runView(ctx, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, os.Stdin, stdout, stderr)
 	case "doctor":
@@ -83,7 +86,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, loadgen, doctor, version, help)\n", cmd)
+		fmt.Fprintf(stderr, "concbench: unknown command %q (valid: run, list, report, view, compare, backend, serve, loadgen, doctor, version, help)\n", cmd)
 		return exitUsage
 	}
 }
