@@ -67,7 +67,7 @@ test: lint test-race test-nosimd
 lint: fmt-check
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	$(GO) tool actionlint .github/workflows/bench.yml
+	$(GO) tool actionlint .github/workflows/*.yml
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -80,4 +80,12 @@
 //	Mandelbrot · sec/op (lower is better) · median ± 95% CI · vs blocking
 //	│ Mandelbrot          │      blocking │ pool(workers=8) │                 vs blocking │
 //	│ width=512/iter=64-2 │ 51661.5n ± 2% │   26399.0n ± 6% │ 1.96× -48.90% (p=0.002 n=6) │
+//
+// MachineTables compares runs from several machines (Run, MachineOf,
+// LabelMachines): a table per workload and unit with a row per strategy
+// and a column per machine (each run's median or geomean, the speedup
+// against the baseline on that machine, and the rank there), and
+// MachineVerdicts gives each workload's winner on each machine;
+// WriteMachines writes them in every format (JSON: JSONMachines, schema
+// concbench.machines).
 package results

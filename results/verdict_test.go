@@ -54,6 +54,18 @@ func TestVerdicts(t *testing.T) {
 			},
 		},
 		{
+			"a simd built without the experiment is named a scalar fallback",
+			"simd: scalar fallback (built without GOEXPERIMENT=simd)\n" +
+				cellLines("Hash", "blocking", 1000, 2e-6, nil) + cellLines("Hash", "simd(path=scalar)", 500, 1e-6, nil),
+			[]string{"Hash: simd(path=scalar) [scalar fallback (built without GOEXPERIMENT=simd)] is fastest, 2.00× vs blocking (geomean sec/op over 1 row), and has the best p99"},
+		},
+		{
+			"a simd on its vector path is named as it is",
+			"simd: avx512\n" +
+				cellLines("Hash", "blocking", 1000, 2e-6, nil) + cellLines("Hash", "simd(path=avx512)", 500, 1e-6, nil),
+			[]string{"Hash: simd(path=avx512) is fastest, 2.00× vs blocking (geomean sec/op over 1 row), and has the best p99"},
+		},
+		{
 			"a failed cell rules its strategy out, every error leaves no winner",
 			cellLines("Fanout", "blocking", 1000, 2e-6, []float64{1, 1, 1, 1, 1, 1}) +
 				"--- FAIL: BenchmarkFanout/strategy=goroutines-2\n    error rate 100% above --max-errors 0\n",

@@ -195,6 +195,13 @@ type WorkloadVerdict struct {
 
 	// Excluded lists the strategies that could not be ranked, and why.
 	Excluded []Exclusion
+
+	// Fallback is the run's simd kernel path when it is a scalar
+	// fallback (its header's "simd: scalar fallback (built without
+	// GOEXPERIMENT=simd)"), "" otherwise: the lines then say so next to
+	// the simd strategy, so that a scalar loop is not taken for the
+	// vector kernels.
+	Fallback string
 }
 
 // An Exclusion is a strategy left out of a verdict.
@@ -223,7 +230,16 @@ func (v WorkloadVerdict) Lines() []string {
 }
 
 // lines is Lines with the strategy names passed through name.
-func (v WorkloadVerdict) lines(name func(string) string) []string {
+func (v WorkloadVerdict) lines(short func(string) string) []string {
+	name := short
+	if v.Fallback != "" {
+		name = func(s string) string {
+			if isSIMD(s) {
+				return short(s) + " [" + v.Fallback + "]"
+			}
+			return short(s)
+		}
+	}
 	var out []string
 	switch {
 	case v.Fastest == nil:
@@ -258,7 +274,19 @@ func (v WorkloadVerdict) lines(name func(string) string) []string {
 // units are ignored). Workloads come in the order of the tables.
 func (s *Set) Verdicts(opts Options) []WorkloadVerdict {
 	opts.Units, opts.AllUnits = []string{TimeUnit, P99Unit}, false
-	return verdicts(s.Tables(opts))
+	out := verdicts(s.Tables(opts))
+	if same, _ := s.machine(); strings.HasPrefix(same["simd"], "scalar fallback") {
+		for i := range out {
+			out[i].Fallback = same["simd"]
+		}
+	}
+	return out
+}
+
+// isSIMD reports whether strategy (a full or short label) is the simd
+// strategy: "simd" or "simd(...)".
+func isSIMD(strategy string) bool {
+	return strategy == "simd" || strings.HasPrefix(strategy, "simd(")
 }
 
 func verdicts(tables []*Table) []WorkloadVerdict {

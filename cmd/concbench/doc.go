@@ -4,7 +4,7 @@
 //
 //	concbench run [flags] [NAME.PARAM=VALUE ...]
 //	concbench list [--python PATH]
-//	concbench report [flags] [RUN]
+//	concbench report [flags] [RUN...]
 //	concbench view [RUN] [flags]
 //	concbench compare [flags] OLD NEW
 //	concbench backend [flags]

@@ -27,7 +27,7 @@ const usage = `concbench: which concurrency strategy wins on this workload, and 
 Usage:
   concbench run [flags] [NAME.PARAM=VALUE ...]   run the matrix, write out/<run-id>/
   concbench list                                  strategies, workloads, parameters
-  concbench report [RUN]                          print the tables of a run (default out/latest)
+  concbench report [RUN...]                       a run's tables (default out/latest); several: a column per machine
   concbench view [RUN] [flags]                    serve pprof's web UI for a run's profiles
   concbench compare [flags] OLD NEW               gate NEW against OLD: exit 1 on a regression
   concbench backend [flags]                       serve the loopback RESP backend

@@ -15,7 +15,7 @@ import (
 	"github.com/concbench/concbench/rundir"
 )
 
-const reportUsage = `Usage: concbench report [flags] [RUN]
+const reportUsage = `Usage: concbench report [flags] [RUN...]
 
 Prints a summary of a run: per workload, the fastest strategy and the one with
 the best p99 (the trade-off in one line when they differ; a strategy with
@@ -36,8 +36,23 @@ scripts (schema: docs/json.md).
 
 RUN is a run folder or a bench.txt file (default: out/latest).
 
+Several RUNs (the runs of a CI matrix, one per machine, say) make the machine
+a column (/machine). Each machine is labelled by its CPU, read from the
+bench.txt header and meta.json (with GOMAXPROCS or the run id where runs share
+a CPU; NAME=RUN names it yourself). Per workload: who wins on each machine,
+then a table with the strategies as rows and, for each machine, the time per
+task (the geomean over the workload's rows when it has several), the speedup
+against blocking on that machine and the rank there. A strategy whose
+parameters follow the machine (pool's workers, simd's kernel path) stays one
+row; a legend gives its label on each. --units and --all add the other units'
+tables, and --all each run's own full report. --format csv puts machine, cpu,
+goarch and gomaxprocs before each run's records; --format json writes each run
+with its machine and results, and the machine tables (schema
+concbench.machines in docs/json.md). A run given twice is refused.
+
 Exit codes: 0 ok, 2 bad usage or unusable input (missing, empty, malformed or
-impossible values, with file:line), 3 the output could not be written.
+impossible values, with file:line; a run given twice), 3 the output could not
+be written.
 
 Examples:
   concbench report
@@ -45,6 +60,8 @@ Examples:
   concbench report --format markdown --all out/latest > results.md
   concbench report --units all --wide out/latest/bench.txt
   concbench report --format json > results.json
+  concbench report runs/ubuntu-latest runs/ubuntu-24.04-arm
+  concbench report laptop=out/20261123-131900 ci=ci-run/bench.txt
 
 Flags:
 `
@@ -66,10 +83,6 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(runs) > 1 {
-		fmt.Fprintf(stderr, "concbench report: one run at a time (got %d: %s)\n", len(runs), strings.Join(runs, " "))
-		return exitUsage
-	}
 	f, err := results.ParseFormat(*format)
 	if err != nil {
 		fmt.Fprintf(stderr, "concbench report: --format: %v\n", err)
@@ -80,6 +93,14 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "concbench report: --max-cv: %v\n", err)
 		return exitUsage
 	}
+	opts := results.Options{Format: f, Units: splitList(*units), Compact: !*wide, MaxCV: limit,
+		Summary: !*all && *units == ""}
+	if *units == "all" || (f == results.JSON && *units == "") {
+		opts.Units, opts.AllUnits = nil, true
+	}
+	if len(runs) > 1 {
+		return reportMachines(stdout, stderr, runs, opts)
+	}
 	path := string(rundir.Latest(rundir.DefaultOut))
 	if len(runs) == 1 {
 		path = runs[0]
@@ -89,12 +110,142 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	opts := results.Options{Format: f, Units: splitList(*units), Compact: !*wide, MaxCV: limit,
-		Summary: !*all && *units == ""}
-	if *units == "all" || (f == results.JSON && *units == "") {
-		opts.Units, opts.AllUnits = nil, true
-	}
 	return writeReport(stdout, stderr, set, filepath.Dir(path), opts)
+}
+
+// reportMachines reports runs from several machines with the machine as
+// a column (results.WriteMachines); with --all, each run's own report
+// follows. Every argument is read before anything is written, so that a
+// bad one leaves stdout empty: each unreadable run is named on stderr
+// (exit 2), and so is a run given twice, by another path or not.
+func reportMachines(stdout, stderr io.Writer, args []string, opts results.Options) int {
+	var runs []*results.Run
+	byFile, byLabel := map[string]string{}, map[string]string{}
+	bad := false
+	for _, arg := range args {
+		label, path := reportArg(arg)
+		path = rundir.BenchOf(path)
+		same := sameFile(path)
+		if prev, ok := byFile[same]; ok {
+			fmt.Fprintf(stderr, "concbench report: %s and %s are the same run (%s): give each run once\n", prev, arg, same)
+			return exitUsage
+		}
+		byFile[same] = arg
+		if label != "" {
+			if prev, ok := byLabel[label]; ok {
+				fmt.Fprintf(stderr, "concbench report: label %q names both %s and %s: give each run its own\n", label, prev, arg)
+				return exitUsage
+			}
+			byLabel[label] = arg
+		}
+		set, code := readBench(stderr, "report", path, exitUsage)
+		if code != exitOK {
+			bad = true
+			continue
+		}
+		run := &results.Run{Path: path, Set: set, Machine: results.MachineOf(set)}
+		run.Machine.Label = label
+		readRunMeta(stderr, run)
+		if mixed := run.Machine.MixedMachineKeys(); len(mixed) > 0 {
+			fmt.Fprintf(stderr, "concbench report: warning: %s holds results from several machines (%s): its column mixes them\n",
+				path, strings.Join(mixed, "; "))
+		}
+		runs = append(runs, run)
+	}
+	if bad {
+		return exitUsage
+	}
+	results.LabelMachines(runs)
+	if err := results.WriteMachines(stdout, runs, opts); err != nil {
+		fmt.Fprintf(stderr, "concbench report: %v\n", err)
+		return exitError
+	}
+	if opts.Format == results.JSON || opts.Format == results.CSV {
+		return exitOK
+	}
+	for _, run := range runs {
+		if opts.Summary && len(run.Set.Saturation(opts)) == 0 {
+			continue
+		}
+		heading := fmt.Sprintf("%s: %s", run.Machine.Label, run.Path)
+		if opts.Summary {
+			heading = "Serve mode on " + heading
+		}
+		if opts.Format == results.Markdown {
+			fmt.Fprintf(stdout, "\n## %s\n", heading)
+		} else {
+			fmt.Fprintf(stdout, "\n== %s ==\n", heading)
+		}
+		if opts.Summary {
+			// The saturation tables start with a blank line.
+			if err := results.WriteSaturation(stdout, run.Set, opts); err != nil {
+				fmt.Fprintf(stderr, "concbench report: %v\n", err)
+				return exitError
+			}
+			continue
+		}
+		fmt.Fprintln(stdout)
+		if code := writeReport(stdout, stderr, run.Set, filepath.Dir(run.Path), opts); code != exitOK {
+			return code
+		}
+	}
+	return exitOK
+}
+
+// reportArg splits NAME=PATH, as compare does, where arg is not itself
+// an existing path; a bare path has no label.
+func reportArg(arg string) (label, path string) {
+	if _, err := os.Stat(arg); err == nil {
+		return "", arg
+	}
+	if name, p, ok := strings.Cut(arg, "="); ok && name != "" && !strings.ContainsRune(name, os.PathSeparator) {
+		return name, p
+	}
+	return "", arg
+}
+
+// sameFile returns what two paths of one bench file have in common: the
+// absolute path with every link resolved (out/latest is the newest run's
+// folder), or the path made absolute where it does not resolve.
+func sameFile(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// readRunMeta fills in what the run folder's meta.json adds to the
+// bench.txt header: the run id (out/latest's own, say) and the machine
+// check's summary. The id is the folder's name (or the file's, outside a
+// run folder) where there is no meta.json; one that cannot be read is a
+// warning.
+func readRunMeta(stderr io.Writer, run *results.Run) {
+	dir := rundir.Dir(filepath.Dir(run.Path))
+	m := &run.Machine
+	m.RunID = filepath.Base(run.Path)
+	if m.RunID == rundir.BenchFile {
+		m.RunID = filepath.Base(filepath.Dir(sameFile(run.Path)))
+	}
+	if _, err := os.Stat(dir.Meta()); err != nil || filepath.Base(run.Path) != rundir.BenchFile {
+		return
+	}
+	meta, err := dir.ReadMeta()
+	if err != nil {
+		fmt.Fprintf(stderr, "concbench report: warning: %v\n", err)
+		return
+	}
+	if meta.ID != "" {
+		m.RunID = meta.ID
+	}
+	if meta.Machine != nil {
+		m.Check = meta.Machine.Summary
+	}
+	if _, ok := m.Header["placement"]; !ok && meta.Placement != "" {
+		m.Placement = meta.Placement
+	}
 }
 
 // writeReport writes the report of set (from the run folder runDir) in
@@ -280,7 +431,8 @@ func printBreakdownShort(stdout, stderr io.Writer, set *results.Set, runDir stri
 
 // topShares sums the CPU breakdowns of strategy's cells of workload and
 // names its n largest categories with their shares: "syscalls & netpoll
-// 55%, scheduler & sync 20%".
+// 55%, scheduler & sync 20%", or "too few samples (n)" below
+// profiles.MinBreakdownSamples.
 func topShares(bs []*profiles.Breakdown, workload, strategy string, n int) string {
 	type share struct {
 		name    string
@@ -302,6 +454,11 @@ func topShares(bs []*profiles.Breakdown, workload, strategy string, n int) strin
 	}
 	if total == 0 {
 		return ""
+	}
+	if total < profiles.MinBreakdownSamples {
+		// Shares from a handful of samples would be noise dressed as
+		// percentages: say so, as the full breakdown does.
+		return fmt.Sprintf("too few samples (%d)", total)
 	}
 	// Largest first; the categories' own order breaks ties.
 	slices.SortStableFunc(shares, func(a, b share) int { return cmp.Compare(b.samples, a.samples) })

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,7 +182,7 @@ func TestReportBadInput(t *testing.T) {
 }
 
 // The short breakdown sums a strategy's CPU samples over a workload's rows
-// and names the two largest categories.
+// and names the two largest categories, unless too few samples back them.
 func TestTopShares(t *testing.T) {
 	t.Parallel()
 	cell := func(workload, strategy string, kind profiles.Kind, samples map[profiles.Category]int64) *profiles.Breakdown {
@@ -198,11 +199,225 @@ func TestTopShares(t *testing.T) {
 		cell("fanout", "pool(workers=8)", profiles.Wall, map[profiles.Category]int64{profiles.Other: 1000}),
 		cell("fanout", "blocking", profiles.CPU, map[profiles.Category]int64{profiles.Kernel: 1000}),
 		cell("hash", "pool(workers=8)", profiles.CPU, map[profiles.Category]int64{profiles.Kernel: 1000}),
+		cell("dot", "pool(workers=8)", profiles.CPU, map[profiles.Category]int64{profiles.Scheduler: 2, profiles.Kernel: 1}),
 	}
 	if got, want := topShares(bs, "Fanout", "pool(workers=8)", 2), "scheduler & sync 35%, syscalls & netpoll 30%"; got != want {
 		t.Errorf("topShares = %q, want %q", got, want)
 	}
+	// Below profiles.MinBreakdownSamples, no percentages: 2 of 3 samples
+	// is not "scheduler & sync 67%".
+	if got, want := topShares(bs, "Dot", "pool(workers=8)", 2), "too few samples (3)"; got != want {
+		t.Errorf("topShares on 3 samples = %q, want %q", got, want)
+	}
 	if got := topShares(bs, "Mixed", "pool(workers=8)", 2); got != "" {
 		t.Errorf("topShares of an unprofiled workload = %q", got)
+	}
+}
+
+// machineRuns lays out two run folders of the same matrix measured on two
+// machines (results/testdata/machines: an EPYC 7763 at GOMAXPROCS 2 and
+// a Xeon 8370C at 4, where simd fails a Fanout cell) under dir/runs, the
+// first with the meta.json a run writes, and returns their paths
+// relative to dir.
+func machineRuns(t *testing.T, dir string) (epyc, xeon string) {
+	t.Helper()
+	for _, name := range []string{"epyc", "xeon"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "results", "testdata", "machines", name, "bench.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := filepath.Join(dir, "runs", name)
+		if err := os.MkdirAll(run, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(run, "bench.txt"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta := `{"id": "20261130-101500", "placement": "none", "machine": {"summary": "machine: ok (11 checks)"}, "cells": []}`
+	if err := os.WriteFile(filepath.Join(dir, "runs", "epyc", "meta.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join("runs", "epyc"), filepath.Join("runs", "xeon")
+}
+
+// report A B makes the machine a column: the built binary prints the
+// machines, who wins on each, and per workload the strategies as rows
+// with a figure, a speedup and a rank per machine; every format carries
+// the machine.
+func TestReportMachines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	epyc, xeon := machineRuns(t, dir)
+	stdout, stderr, code := concbench(t, dir, "report", epyc, xeon)
+	if code != exitOK {
+		t.Fatalf("report %s %s: exit %d\n%s", epyc, xeon, code, stderr)
+	}
+	for _, want := range []string{
+		"EPYC 7763 = AMD EPYC 7763 64-Core Processor · linux/amd64 · GOMAXPROCS 2",
+		"run 20261130-101500 (runs/epyc/bench.txt) · machine: ok (11 checks)",
+		"Xeon 8370C = Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz · linux/amd64 · GOMAXPROCS 4",
+		"Fanout: fastest: simd on EPYC 7763 (10.00× vs blocking), pool on Xeon 8370C (5.00× vs blocking)",
+		"│ Hash     │    EPYC 7763 │ speedup │ rank │   Xeon 8370C │ speedup │ rank │",
+		"│ Fanout   │ EPYC 7763 │ speedup │ rank │ Xeon 8370C │ speedup │ rank │",
+		"│ pool     │   158.11µ │   2.00× │    2 │     126.5µ │   5.00× │    1 │",
+		"│ simd     │    31.62µ │  10.00× │    1 │     FAILED │         │    - │",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report A B lacks %q:\n%s", want, stdout)
+		}
+	}
+	if long := overWidth(stdout, 120); len(long) > 0 {
+		t.Errorf("%d lines over 120 columns, such as:\n%s", len(long), long[0])
+	}
+
+	// --all: the tables of every default unit, then each run's own
+	// report; --units: the tables of that unit.
+	all, stderr, code := concbench(t, dir, "report", "--all", epyc, xeon)
+	if code != exitOK || !strings.Contains(all, "Hash tasks=500/size=64 · tasks/s (higher is better)") ||
+		!strings.Contains(all, "== EPYC 7763: runs/epyc/bench.txt ==") || !strings.Contains(all, "== Xeon 8370C: runs/xeon/bench.txt ==") {
+		t.Errorf("report --all A B: exit %d, stderr %q, no tasks/s tables or no report of each run:\n%s", code, stderr, all)
+	}
+	// NAME=RUN names the machines.
+	named, _, code := concbench(t, dir, "report", "laptop="+epyc, "ci="+xeon)
+	if code != exitOK || !strings.Contains(named, "│ Hash     │       laptop │ speedup │ rank │           ci │") {
+		t.Errorf("report laptop=A ci=B: exit %d:\n%s", code, named)
+	}
+
+	js, stderr, code := concbench(t, dir, "report", "--format", "json", epyc, xeon)
+	if code != exitOK {
+		t.Fatalf("--format json: exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Schema string
+		Runs   []struct {
+			Path    string
+			Machine struct {
+				Label, CPU string
+				RunID      string `json:"run_id"`
+				GOMAXPROCS int
+			}
+			Results struct{ Schema string }
+		}
+		Tables []struct {
+			Workload, Unit string
+			Machines       []string
+		}
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "concbench.machines" || len(doc.Runs) != 2 || doc.Runs[0].Machine.Label != "EPYC 7763" ||
+		doc.Runs[0].Machine.RunID != "20261130-101500" || doc.Runs[1].Machine.GOMAXPROCS != 4 ||
+		doc.Runs[1].Results.Schema != "concbench.results" || len(doc.Tables) == 0 ||
+		strings.Join(doc.Tables[0].Machines, ",") != "EPYC 7763,Xeon 8370C" {
+		t.Errorf("--format json: %+v", doc)
+	}
+	csvOut, _, code := concbench(t, dir, "report", "--format", "csv", epyc, xeon)
+	if code != exitOK || !strings.HasPrefix(csvOut, "machine,cpu,goarch,gomaxprocs,workload,") ||
+		!strings.Contains(csvOut, "\nXeon 8370C,Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz,amd64,4,Hash,sec/op,") {
+		t.Errorf("--format csv: exit %d:\n%s", code, csvOut)
+	}
+	md, _, code := concbench(t, dir, "report", "--format", "markdown", epyc, xeon)
+	if code != exitOK || !strings.Contains(md, "| Hash     |    EPYC 7763 |") || !strings.Contains(md, "|   Xeon 8370C |") {
+		t.Errorf("--format markdown: exit %d:\n%s", code, md)
+	}
+
+	// One run prints as it always has: no machine columns.
+	one, _, code := concbench(t, dir, "report", epyc)
+	if code != exitOK || strings.Contains(one, "Machines (") || strings.Contains(one, "by machine") ||
+		!strings.Contains(one, "Hash: simd is fastest, 10.00× vs blocking (geomean sec/op over 1 row)") {
+		t.Errorf("report A: exit %d:\n%s", code, one)
+	}
+}
+
+// Runs report A B cannot use exit 2, each named on stderr, with nothing
+// on stdout: a missing folder, an unreadable or malformed bench.txt, a
+// run given twice (by another path or through out/latest's link) and a
+// label given twice.
+func TestReportMachinesBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	epyc, xeon := machineRuns(t, dir)
+	// A bench.txt that is a folder cannot be read.
+	if err := os.MkdirAll(filepath.Join(dir, "runs", "unreadable", "bench.txt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "runs", "bad"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := "cpu: x\nBenchmarkHash/strategy=blocking-2 10 5 ns/op\nBenchmarkHash/strategy=pool-2 10 NaN ns/op\n"
+	if err := os.WriteFile(filepath.Join(dir, "runs", "bad", "bench.txt"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("epyc", filepath.Join(dir, "runs", "latest")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"missing folder", []string{epyc, filepath.Join("runs", "nope")}, []string{"runs/nope: no such file or directory"}},
+		{"two missing", []string{"gone1", xeon, "gone2"}, []string{"gone1: no such file", "gone2: no such file"}},
+		{"unreadable bench.txt", []string{epyc, filepath.Join("runs", "unreadable")}, []string{"runs/unreadable/bench.txt: is a directory"}},
+		{"malformed bench.txt", []string{filepath.Join("runs", "bad"), xeon}, []string{"runs/bad/bench.txt:3: sec/op is NaN"}},
+		{"the same folder twice", []string{epyc, xeon, epyc}, []string{"runs/epyc and runs/epyc are the same run"}},
+		{"a folder and its bench.txt", []string{epyc, filepath.Join(epyc, "bench.txt")}, []string{"are the same run"}},
+		{"out/latest and its run", []string{filepath.Join("runs", "latest"), epyc}, []string{"runs/latest and runs/epyc are the same run"}},
+		{"a label twice", []string{"a=" + epyc, "a=" + xeon}, []string{`label "a" names both a=runs/epyc and a=runs/xeon`}},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := concbench(t, dir, append([]string{"report"}, tt.args...)...)
+		if code != exitUsage || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q; want exit %d and nothing", tt.name, code, stdout, exitUsage)
+		}
+		for _, want := range tt.stderr {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr %q lacks %q", tt.name, stderr, want)
+			}
+		}
+	}
+}
+
+// Serve runs from two machines: the summary adds each machine's
+// saturation table under its label.
+func TestReportMachinesServe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var paths []string
+	for _, cpu := range []string{"AMD EPYC 7763", "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz"} {
+		var b strings.Builder
+		fmt.Fprintf(&b, "cpu: %s\ngomaxprocs: 2\nUnit req/s better=higher\n", cpu)
+		for round := range 3 {
+			for _, rate := range []int{1000, 2000} {
+				for _, s := range []struct {
+					name string
+					p99  float64 // ms at 1000/s
+				}{{"blocking", 6}, {"reactor", 1}} {
+					fmt.Fprintf(&b, "BenchmarkServe/rate=%d/latency=1ms/slo=10ms/strategy=%s-2 %d %g ns/op %g req/s %g p99-sec/op 0 errors/op 0 under-offered\n",
+						rate, s.name, rate, 1e9/float64(rate), 0.99*float64(rate), s.p99*float64(rate)/1e6*(1+0.01*float64(round)))
+				}
+			}
+		}
+		path := filepath.Join(dir, fmt.Sprintf("serve%d.txt", len(paths)))
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runReport(paths, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"== Serve mode on EPYC 7763: " + paths[0] + " ==", "== Serve mode on Xeon 8370C: " + paths[1] + " ==",
+		"│ blocking │      1000/s │"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "sustainable throughput"); n != 2 {
+		t.Errorf("%d saturation tables, want one per machine:\n%s", n, out)
 	}
 }
