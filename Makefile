@@ -18,11 +18,11 @@ all: build
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/concbench
 
-## bench: the full default matrix, 10 counted rounds of at least 200 ms a cell (within 5 minutes on 2 cores); tables on stdout, run folder in out/
+## bench: the full default matrix, 10 counted rounds of at least 200 ms a cell and profiles (about 6 minutes on 2 cores); tables on stdout, run folder in out/
 bench: build
 	./$(BIN) run $(RUN_FLAGS)
 
-## bench-quick: the same matrix with small task counts and rounds of 20 ms (within a minute on 2 cores)
+## bench-quick: the same matrix with small task counts and rounds of 20 ms (about a minute on 2 cores)
 bench-quick: build
 	./$(BIN) run --quick $(RUN_FLAGS)
 

@@ -66,7 +66,7 @@ type Profiling struct {
 // DefaultProfileTargets are a run's profile targets unless Profiling says
 // otherwise: profiles.DefaultTargets's 500 samples, with the time capped
 // at 1 s instead of 2, as `make bench` profiles 72 cells, 30 of them with
-// a wall-clock pass as well, within its 5 minutes. 1 s is about the least
+// a wall-clock pass as well (about 2 of its 6 minutes). 1 s is about the least
 // that gives a cell on a single core the breakdown's 200 samples (250 a
 // second of timed part a core, and the pass's rounds are not all timed);
 // a CPU-bound cell on two cores gets close to 500.
