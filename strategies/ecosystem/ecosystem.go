@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/serve"
@@ -55,7 +54,7 @@ func init() {
 		ServeOnly: true,
 		Order:     80,
 		Params: []params.Spec{
-			params.Int("loops", runtime.GOMAXPROCS(0), 1, 1024, "event loops (default GOMAXPROCS)"),
+			params.Int("loops", eco.DefaultGnetLoops(), 1, 1024, "event loops (default GOMAXPROCS-1, at least 1: a P left for the lookups)"),
 			backendConns(),
 		},
 		Make: func(p params.Set) (strategies.Strategy, error) {

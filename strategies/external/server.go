@@ -127,9 +127,10 @@ func (p *ServerProgram) Serve(ctx context.Context, ln net.Listener, env serve.En
 	lines := readServerLines(outR, quit)
 
 	// The job line fits in the pipe's buffer; a child that died makes the
-	// write fail, and its stderr says why.
+	// write fail (or finds the pipe closed by Wait, which closes it once
+	// the child has exited), and its stderr says why.
 	if _, err := stdin.Write(line); err != nil {
-		return c.fail(p, stdin, fmt.Errorf("%w: write job: %v", ErrChildFailed, err), stderr)
+		return c.fail(p, stdin, fmt.Errorf("%w: exited before the ready line (write job: %v)", ErrChildFailed, err), stderr)
 	}
 	if err := awaitReady(ctx, lines); err != nil {
 		return c.fail(p, stdin, err, stderr)
