@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
@@ -195,7 +196,7 @@ func TestRemoteBackendsRefusals(t *testing.T) {
 
 // A real Redis is a RESP server, but not a concbench backend.
 func TestRemoteBackendsRefuseARedis(t *testing.T) {
-	addr := startRedis(t)
+	addr := testenv.RedisServer(t)
 	_, err := NewRemoteBackends(context.Background(), "concbench://"+addr)
 	if err == nil || !strings.Contains(err.Error(), "concbench backend "+addr+": it speaks RESP but is not a concbench backend (ERR unknown command") ||
 		!strings.Contains(err.Error(), "use --backend redis://HOST:PORT") {

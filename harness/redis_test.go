@@ -3,59 +3,15 @@ package harness
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/resp"
 )
-
-// startRedis starts a real redis-server on a free loopback port, with no
-// persistence and the extra arguments given, and stops it when the test
-// ends.
-func startRedis(t *testing.T, args ...string) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: tests do not skip)")
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir()}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s within 10s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestRealRedisGivesTheSameDigests runs the I/O workloads against a real
 // redis-server and against the built-in backend. runCell fails a cell whose
@@ -63,7 +19,7 @@ func startRedis(t *testing.T, args ...string) string {
 // errors on both backends means equal results, task by task, and so equal
 // digests.
 func TestRealRedisGivesTheSameDigests(t *testing.T) {
-	addr := startRedis(t)
+	addr := testenv.RedisServer(t)
 	redis, err := NewRedisBackend(context.Background(), "redis://"+addr)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +69,7 @@ func TestRedisURLDatabase(t *testing.T) {
 // server, and says why (not ", <nil>").
 func TestRedisAuthAndErrors(t *testing.T) {
 	const password = "pw-for-test"
-	addr := startRedis(t, "--requirepass", password)
+	addr := testenv.RedisServer(t, "--requirepass", password)
 	ctx := context.Background()
 	r, err := NewRedisBackend(ctx, "redis://:"+password+"@"+addr)
 	if err != nil {
@@ -147,7 +103,7 @@ func TestRedisAuthAndErrors(t *testing.T) {
 // Preload loads every spec's keys before any cell, with the secret's
 // values; Prepare then loads nothing; a failed load names the backend.
 func TestRedisPreload(t *testing.T) {
-	addr := startRedis(t)
+	addr := testenv.RedisServer(t)
 	ctx := context.Background()
 	r, err := NewRedisBackend(ctx, "redis://"+addr)
 	if err != nil {
@@ -183,7 +139,7 @@ func TestRedisPreload(t *testing.T) {
 	}
 
 	// A server out of memory: the error names the backend and the spec.
-	small := startRedis(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+	small := testenv.RedisServer(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
 	r2, err := NewRedisBackend(ctx, "redis://"+small)
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +156,8 @@ func TestRedisPreload(t *testing.T) {
 // every key (loaded once per server, with AUTH), and a cell verifies.
 func TestRedisSeveralServers(t *testing.T) {
 	const password = "pw-several"
-	a := startRedis(t, "--requirepass", password)
-	b := startRedis(t, "--requirepass", password)
+	a := testenv.RedisServer(t, "--requirepass", password)
+	b := testenv.RedisServer(t, "--requirepass", password)
 	ctx := context.Background()
 	r, err := NewRedisBackend(ctx, "redis://:"+password+"@"+a+","+b)
 	if err != nil {
@@ -251,7 +207,7 @@ func TestRedisSeveralServers(t *testing.T) {
 
 	// Without passwords, a cell of the blocking strategy runs on both and
 	// verifies.
-	c, d := startRedis(t), startRedis(t)
+	c, d := testenv.RedisServer(t), testenv.RedisServer(t)
 	open, err := NewRedisBackend(ctx, "redis://"+c+","+d)
 	if err != nil {
 		t.Fatal(err)

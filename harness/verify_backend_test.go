@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
 	_ "github.com/concbench/concbench/strategies/reactor" // registers reactor
@@ -415,7 +416,7 @@ func TestRemoteBackendsCheckRounds(t *testing.T) {
 // A Redis counts the GETs it runs (INFO commandstats): a strategy that
 // does not ask it fails there too.
 func TestRedisBackendChecksRounds(t *testing.T) {
-	addr := startRedis(t)
+	addr := testenv.RedisServer(t)
 	ctx := context.Background()
 	r, err := NewRedisBackend(ctx, "redis://"+addr)
 	if err != nil {
@@ -479,7 +480,7 @@ func TestParseGetCalls(t *testing.T) {
 func TestProvidersDrawASecretPerRun(t *testing.T) {
 	ctx := context.Background()
 	spec := smallSpec(t, "fanout", params.Values{"tasks": "4", "backends": "1", "latency": "0s"})
-	redis, err := NewRedisBackend(ctx, "redis://"+startRedis(t))
+	redis, err := NewRedisBackend(ctx, "redis://"+testenv.RedisServer(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,11 @@ package strategies_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/serve"
 	"github.com/concbench/concbench/serve/servetest"
@@ -67,10 +67,7 @@ func available(t *testing.T, name string, v params.Values) strategies.Strategy {
 		t.Fatal(err)
 	}
 	if err := def.CheckAvailable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v (CI=true: tests do not skip)", err)
-		}
-		t.Skipf("%v (install with: %s)", err, external.InstallCommand)
+		testenv.Need(t, err.Error(), external.InstallCommand)
 	}
 	s, _, err := def.New(v)
 	if err != nil {

@@ -3,14 +3,12 @@ package strategies_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/strategies"
-	"github.com/concbench/concbench/strategies/external"
 	_ "github.com/concbench/concbench/strategies/reactor" // registers reactor
 	_ "github.com/concbench/concbench/strategies/simd"    // registers simd
 	"github.com/concbench/concbench/strategies/strategytest"
@@ -53,20 +51,7 @@ func TestConcurrencyObservedAtTheBackend(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tt.name, tt.limit), func(t *testing.T) {
 			t.Parallel()
-			def, err := strategies.Lookup(tt.name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := def.CheckAvailable(); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%v (CI=true: tests do not skip)", err)
-				}
-				t.Skipf("%v (install with: %s)", err, external.InstallCommand)
-			}
-			s, _, err := def.New(tt.v)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := available(t, tt.name, tt.v)
 			takePythonSlot(t, tt.name)
 			spec := workloadtest.Build(t, "fanout", params.Values{"tasks": fmt.Sprint(2 * tt.limit), "backends": "1",
 				"size": "16", "latency": concurrencyLatency.String()})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/concbench/concbench/harness"
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/workloads"
 	"github.com/concbench/concbench/workloads/backend"
 	"github.com/concbench/concbench/workloads/resp"
@@ -234,39 +235,7 @@ func mustProvider(t *testing.T, spec string) harness.BackendProvider {
 // 3), not bad usage, and says why; a wrong URL is bad usage (exit 2).
 func TestRunRedisBackendErrors(t *testing.T) {
 	t.Parallel()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: tests do not skip)")
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	l.Close()
-	redis := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--requirepass", "pw")
-	if err := redis.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = redis.Process.Kill()
-		_ = redis.Wait()
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s within 10s", addr)
-		}
-	}
+	addr := testenv.RedisServer(t, "--requirepass", "pw")
 	for _, tt := range []struct {
 		url  string
 		code int

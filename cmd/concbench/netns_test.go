@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/concbench/concbench/internal/testenv"
 )
 
 // netnsCommandTimeout bounds each command the namespace test runs: a bound
@@ -35,16 +37,8 @@ func requireNetns(t *testing.T) {
 		}
 	}
 	if why != "" {
-		skipOrFail(t, "network namespace test needs root, ip and ss: "+why)
+		testenv.Need(t, "network namespace test needs root, ip and ss: "+why, "run as root with iproute2 (apt-get install -y iproute2)")
 	}
-}
-
-func skipOrFail(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " (CI=true: tests do not skip)")
-	}
-	t.Skip(msg)
 }
 
 // netnsRun runs a command within netnsCommandTimeout and returns its
@@ -107,7 +101,7 @@ func TestRemoteBackendAcrossNetworkNamespaces(t *testing.T) {
 	}
 	for _, ns := range []string{srvNS, cliNS} {
 		if out, code := netnsRun(t, "ip", "netns", "add", ns); code != 0 {
-			skipOrFail(t, fmt.Sprintf("ip netns add: exit %d: %s", code, strings.TrimSpace(out)))
+			testenv.Need(t, fmt.Sprintf("ip netns add: exit %d: %s", code, strings.TrimSpace(out)), "run as root with iproute2 (apt-get install -y iproute2)")
 		}
 		t.Cleanup(func() {
 			if out, code := netnsRun(t, "ip", "netns", "del", ns); code != 0 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"github.com/concbench/concbench/harness"
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/placement"
 	"github.com/concbench/concbench/results"
 	"github.com/concbench/concbench/rundir"
@@ -385,53 +385,13 @@ func TestRunPython(t *testing.T) {
 	}
 }
 
-// startRedisServer starts a redis-server on a free loopback port with
-// the extra arguments, stopped when the test ends; it skips the test
-// where redis-server is not installed (fails under CI=true).
-func startRedisServer(t *testing.T, args ...string) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: tests do not skip)")
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	l.Close()
-	cmd := exec.Command(path, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir()}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s within 10s", addr)
-		}
-	}
-}
-
 // Issue 14, item 8: with --backend redis://, the keys are loaded before
 // the first cell, and a load that fails is the backend's error (exit 3,
 // naming the server), not a failure of whichever strategy's cell came
 // first; nothing is run or recorded.
 func TestRunPreloadsRedisAndBlamesTheBackend(t *testing.T) {
 	t.Parallel()
-	full := startRedisServer(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+	full := testenv.RedisServer(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
 	dir := t.TempDir()
 	_, stderr, code := concbench(t, dir, "run", "--profile=false", "--count", "1", "--backend", "redis://"+full,
 		"--workloads", "fanout", "--strategies", "blocking,pool", "fanout.tasks=20000", "fanout.size=1024")
@@ -447,7 +407,7 @@ func TestRunPreloadsRedisAndBlamesTheBackend(t *testing.T) {
 	}
 
 	// A redis with room: loaded before the cells, which verify.
-	roomy := startRedisServer(t)
+	roomy := testenv.RedisServer(t)
 	stdout, stderr, code := concbench(t, dir, "run", "--quiet", "--profile=false", "--count", "1", "--warmup", "0",
 		"--backend", "redis://"+roomy, "--workloads", "fanout", "--strategies", "blocking", "fanout.tasks=50")
 	if code != exitOK {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concbench/concbench/internal/testenv"
 	"github.com/concbench/concbench/params"
 	"github.com/concbench/concbench/serve"
 	"github.com/concbench/concbench/serve/servetest"
@@ -44,10 +45,7 @@ func pythonServer(t *testing.T, name string) serve.Server {
 		t.Fatal(err)
 	}
 	if err := def.CheckAvailable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v (CI=true: every Python system must be installed: %s)", err, external.InstallCommand)
-		}
-		t.Skipf("%v (install with: %s)", err, external.InstallCommand)
+		testenv.Need(t, err.Error(), external.InstallCommand)
 	}
 	s, _, err := def.New(serverParams[name])
 	if err != nil {
