@@ -202,12 +202,7 @@ func (s *Set) JSON(opts Options) *JSONResults {
 		}
 	}
 	for _, v := range s.Verdicts(opts) {
-		jv := JSONVerdict{Workload: v.Workload, Fastest: jsonWinner(v.Fastest), BestP99: jsonWinner(v.BestP99),
-			TradeOff: v.TradeOff(), Excluded: []JSONExclude{}, Lines: v.Lines()}
-		for _, e := range v.Excluded {
-			jv.Excluded = append(jv.Excluded, JSONExclude(e))
-		}
-		doc.Verdicts = append(doc.Verdicts, jv)
+		doc.Verdicts = append(doc.Verdicts, jsonVerdict(v))
 	}
 	for _, u := range s.UnstableCells(opts) {
 		ju := JSONUnstable{Workload: u.Workload, Row: u.Row, Strategy: u.Strategy, CV: u.CV, Rounds: u.Rounds,
@@ -318,4 +313,14 @@ func (s *Set) machine() (map[string]string, map[string][]string) {
 		varies = nil
 	}
 	return same, varies
+}
+
+// jsonVerdict is v as the JSON documents write it.
+func jsonVerdict(v WorkloadVerdict) JSONVerdict {
+	jv := JSONVerdict{Workload: v.Workload, Fastest: jsonWinner(v.Fastest), BestP99: jsonWinner(v.BestP99),
+		TradeOff: v.TradeOff(), Excluded: []JSONExclude{}, Lines: v.Lines()}
+	for _, e := range v.Excluded {
+		jv.Excluded = append(jv.Excluded, JSONExclude(e))
+	}
+	return jv
 }

@@ -211,7 +211,7 @@ func (mv MachineVerdict) lines(name func(string) string) []string {
 		case v.Fastest == nil:
 			none = append(none, mv.Machines[m])
 		default:
-			winners = append(winners, name(v.Fastest.Strategy))
+			winners = append(winners, v.Namer(name)(v.Fastest.Strategy))
 			machines = append(machines, mv.Machines[m])
 			wins = append(wins, v.Fastest)
 		}
@@ -253,17 +253,18 @@ func (mv MachineVerdict) lines(name func(string) string) []string {
 		if v == nil {
 			continue
 		}
+		vname := v.Namer(name)
 		if v.TradeOff() {
-			line := fmt.Sprintf("%s: trade-off on %s: %s has the best p99", mv.Workload, mv.Machines[m], name(v.BestP99.Strategy))
+			line := fmt.Sprintf("%s: trade-off on %s: %s has the best p99", mv.Workload, mv.Machines[m], vname(v.BestP99.Strategy))
 			if v.FastestP99 > 0 {
 				class := benchunit.ClassOf(P99Unit)
 				line += fmt.Sprintf(", %s against %s's %s", benchunit.Scale(v.BestP99.Center, class),
-					name(v.Fastest.Strategy), benchunit.Scale(v.FastestP99, class))
+					vname(v.Fastest.Strategy), benchunit.Scale(v.FastestP99, class))
 			}
 			out = append(out, line)
 		}
 		for _, e := range v.Excluded {
-			excluded = append(excluded, fmt.Sprintf("%s on %s (%s)", name(e.Strategy), mv.Machines[m], e.Reason))
+			excluded = append(excluded, fmt.Sprintf("%s on %s (%s)", vname(e.Strategy), mv.Machines[m], e.Reason))
 		}
 	}
 	if len(excluded) > 0 {
@@ -574,12 +575,7 @@ func MachinesJSON(runs []*Run, opts Options) *JSONMachines {
 			if v == nil {
 				continue
 			}
-			jv := JSONVerdict{Workload: v.Workload, Fastest: jsonWinner(v.Fastest), BestP99: jsonWinner(v.BestP99),
-				TradeOff: v.TradeOff(), Excluded: []JSONExclude{}, Lines: v.Lines()}
-			for _, e := range v.Excluded {
-				jv.Excluded = append(jv.Excluded, JSONExclude(e))
-			}
-			doc.Verdicts = append(doc.Verdicts, JSONMachineVerdict{Machine: mv.Machines[m], JSONVerdict: jv})
+			doc.Verdicts = append(doc.Verdicts, JSONMachineVerdict{Machine: mv.Machines[m], JSONVerdict: jsonVerdict(*v)})
 		}
 	}
 	return doc

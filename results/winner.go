@@ -229,17 +229,25 @@ func (v WorkloadVerdict) Lines() []string {
 	return v.lines(func(s string) string { return s })
 }
 
-// lines is Lines with the strategy names passed through name.
-func (v WorkloadVerdict) lines(short func(string) string) []string {
-	name := short
-	if v.Fallback != "" {
-		name = func(s string) string {
-			if isSIMD(s) {
-				return short(s) + " [" + v.Fallback + "]"
-			}
-			return short(s)
-		}
+// Namer returns short (how its caller writes a strategy label) with the
+// run's scalar fallback said after the simd strategy (see Fallback):
+// every wording of a verdict names strategies through it.
+func (v WorkloadVerdict) Namer(short func(string) string) func(string) string {
+	if v.Fallback == "" {
+		return short
 	}
+	return func(s string) string {
+		if isSIMD(s) {
+			return short(s) + " [" + v.Fallback + "]"
+		}
+		return short(s)
+	}
+}
+
+// lines is Lines with the strategy names passed through short (and
+// Namer).
+func (v WorkloadVerdict) lines(short func(string) string) []string {
+	name := v.Namer(short)
 	var out []string
 	switch {
 	case v.Fastest == nil:

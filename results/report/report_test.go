@@ -133,3 +133,20 @@ func TestReportHasTheBandwidthTable(t *testing.T) {
 		}
 	}
 }
+
+// A run whose simd strategy ran its scalar fallback says so in the
+// report's verdicts, as the terminal's winner lines do.
+func TestVerdictLinesNameTheScalarFallback(t *testing.T) {
+	t.Parallel()
+	v := results.WorkloadVerdict{Workload: "Hash",
+		Fastest:  &results.Winner{Workload: "Hash", Strategy: "simd(path=scalar)", Baseline: "blocking", Rows: 1},
+		Fallback: "scalar fallback (built without GOEXPERIMENT=simd)"}
+	lines := verdictLines(v, func(s string) string { return s })
+	if len(lines) == 0 || !strings.Contains(lines[0], "simd(path=scalar) [scalar fallback (built without GOEXPERIMENT=simd)]") {
+		t.Errorf("verdict lines %q do not name the scalar fallback", lines)
+	}
+	v.Fallback = ""
+	if lines := verdictLines(v, func(s string) string { return s }); strings.Contains(lines[0], "fallback") {
+		t.Errorf("verdict lines %q name a fallback the run did not have", lines)
+	}
+}

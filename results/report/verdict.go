@@ -30,6 +30,7 @@ func unstable(c *results.Cell) (cv float64, ok bool) {
 // share the prizes, and the strategies left out. short renders a
 // strategy label.
 func verdictLines(v results.WorkloadVerdict, short func(string) string) []string {
+	short = v.Namer(short)
 	var out []string
 	f, p := v.Fastest, v.BestP99
 	switch {
