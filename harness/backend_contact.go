@@ -32,17 +32,13 @@ func contact(ctx context.Context, addr string, cred resp.Credentials, requestTim
 	if d, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, max(time.Until(d), time.Millisecond))
 	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, explainContact(err, timeout, secret)
-	}
-	c := resp.NewClient(conn, timeout)
-	if err = c.Login(cred); err == nil {
-		err = c.Ping()
+	c, err := resp.DialLogin(ctx, addr, cred, timeout, timeout)
+	if err == nil {
+		if err = c.Ping(); err != nil {
+			c.Close()
+		}
 	}
 	if err != nil {
-		c.Close()
 		return nil, explainContact(err, timeout, secret)
 	}
 	c.SetTimeout(requestTimeout)

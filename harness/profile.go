@@ -85,12 +85,9 @@ const profileRoundTime = 200 * time.Millisecond
 // pass's whole time when that is shorter (a quick run's one round), within
 // the cap of a round's tasks; one for a strategy that runs single passes.
 func (pr *Profiling) passes(cell *Cell, perPass time.Duration) int {
-	if sp, ok := cell.Strategy.(strategies.SinglePass); ok && sp.SinglePass() {
-		return 1
-	}
 	want := min(profileRoundTime, pr.targets().MaxTime)
 	n := int64(want+perPass-1) / int64(perPass)
-	return int(min(max(n, 1), int64(max(1, maxRoundTasks/max(len(cell.Spec.Tasks), 1)))))
+	return int(min(max(n, 1), int64(maxPassesOf(cell))))
 }
 
 // passTime is the wall time of a pass of cell over its task set, which

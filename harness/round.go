@@ -120,11 +120,7 @@ func (r *runner) calibrate(ctx context.Context, cell *Cell) *CellResult {
 	}
 	st := r.state(cell)
 	target := r.opt.RoundTime
-	n := len(cell.Spec.Tasks)
-	maxPasses := max(1, maxRoundTasks/max(n, 1))
-	if sp, ok := cell.Strategy.(strategies.SinglePass); ok && sp.SinglePass() {
-		maxPasses = 1
-	}
+	maxPasses := maxPassesOf(cell)
 	passes := 1
 	var res *CellResult
 	for try := 0; ; try++ {
@@ -147,6 +143,16 @@ func (r *runner) calibrate(ctx context.Context, cell *Cell) *CellResult {
 	}
 	res.PeaksSampled, res.PeakGoroutines, res.PeakThreads = true, st.peakGoroutines, st.peakThreads
 	return res
+}
+
+// maxPassesOf is the most passes a round of cell may run: as many as
+// keep it within maxRoundTasks tasks, and one for a strategy that runs
+// single passes (strategies.SinglePass).
+func maxPassesOf(cell *Cell) int {
+	if sp, ok := cell.Strategy.(strategies.SinglePass); ok && sp.SinglePass() {
+		return 1
+	}
+	return max(1, maxRoundTasks/max(len(cell.Spec.Tasks), 1))
 }
 
 // round runs a round of cell (not the first warm-up: see calibrate) at

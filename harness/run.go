@@ -18,7 +18,7 @@ const (
 	// DefaultRoundTime is the least wall time of a round unless Options
 	// says otherwise: long enough that scheduler ticks and timer wake-ups
 	// (milliseconds) average out, as `go test -benchtime` aims at a
-	// second; short enough that the default matrix's 78 cells × 11 rounds
+	// second; short enough that the default matrix's 72 cells × 11 rounds
 	// fit in minutes on 2 cores.
 	DefaultRoundTime = 200 * time.Millisecond
 	// QuickRoundTime is the round time of a quick run (`run --quick`).
@@ -301,6 +301,9 @@ type CellResult struct {
 	// child or remote built-in backends (see backendCPU in measure.go).
 	BackendCPU         time.Duration
 	BackendCPUMeasured bool
+
+	// serve is a serve round's own figures (see Serve); nil otherwise.
+	serve *ServeRound
 }
 
 // BytesPerSec is the memory bandwidth of the round: the spec's

@@ -32,10 +32,6 @@ type ServeCell struct {
 	// nextSeed seeds the next round's Poisson schedule: each round its
 	// own arrivals, the same in every run.
 	nextSeed uint64
-	// rounds holds the serve figures of each round's result, read by
-	// CellResult.Serve. Rounds of a cell run one at a time, on Run's
-	// goroutine.
-	rounds map[*CellResult]*ServeRound
 }
 
 // ServeRound is what one round of a serve cell measured, besides the
@@ -75,10 +71,10 @@ type ServeRound struct {
 // Serve returns the serve figures of a serve round's result, or nil for
 // any other result (a batch round, a failed round).
 func (r *CellResult) Serve() *ServeRound {
-	if r == nil || r.Cell == nil || r.Cell.Serve == nil {
+	if r == nil {
 		return nil
 	}
-	return r.Cell.Serve.rounds[r]
+	return r.serve
 }
 
 // UnderOffered reports whether the generator could not keep to its
@@ -91,12 +87,4 @@ func (s *ServeRound) perRequest(d time.Duration) float64 {
 		return 0
 	}
 	return d.Seconds() / float64(s.SpanRequests)
-}
-
-// keep records s as the serve figures of res.
-func (c *ServeCell) keep(res *CellResult, s *ServeRound) {
-	if c.rounds == nil {
-		c.rounds = map[*CellResult]*ServeRound{}
-	}
-	c.rounds[res] = s
 }

@@ -198,7 +198,7 @@ func (r *runner) serveRound(ctx context.Context, cell *Cell, counted bool) *Cell
 		res.AllocBytes, res.AllocObjects = sr.AllocBytes, sr.AllocObjects
 	}
 	load.Latencies = nil
-	sc.keep(res, sr)
+	res.serve = sr
 	for _, c := range r.checks {
 		if err := c.EndRound(ctx, round, res); err != nil {
 			return fail("%v", err)

@@ -392,7 +392,7 @@ func TestFormatServeResult(t *testing.T) {
 	} {
 		res := &CellResult{Cell: cell}
 		round := tt.round
-		cell.Serve.keep(res, &round)
+		res.serve = &round
 		line, ok := FormatServeResult(res)
 		if !ok {
 			t.Fatalf("%s: not formatted", tt.name)
@@ -417,7 +417,7 @@ func TestFormatServeResult(t *testing.T) {
 	empty := load
 	empty.Latency = loadgen.Percentiles{}
 	res := &CellResult{Cell: cell}
-	cell.Serve.keep(res, &ServeRound{Load: &empty, SpanRequests: 1})
+	res.serve = &ServeRound{Load: &empty, SpanRequests: 1}
 	if line, _ := FormatServeResult(res); strings.Contains(line, "sec/op\t") && strings.Contains(line, "p50") {
 		t.Errorf("no verified response, yet latencies: %s", line)
 	}

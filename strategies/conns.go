@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/concbench/concbench/workloads/resp"
@@ -60,14 +59,8 @@ func (c *Conns) client(ctx context.Context, b int, dialTimeout time.Duration) (*
 	if cl := c.clients[b]; cl != nil {
 		return cl, nil
 	}
-	d := net.Dialer{Timeout: dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", c.addrs[b])
+	cl, err := resp.DialLogin(ctx, c.addrs[b], c.cred, dialTimeout, c.timeout)
 	if err != nil {
-		return nil, fmt.Errorf("dial backend %s: %w", c.addrs[b], err)
-	}
-	cl := resp.NewClient(conn, c.timeout)
-	if err := cl.Login(c.cred); err != nil {
-		cl.Close()
 		return nil, fmt.Errorf("backend %s: %w", c.addrs[b], err)
 	}
 	c.clients[b] = cl

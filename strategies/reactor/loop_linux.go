@@ -190,7 +190,7 @@ func (l *loop) dispatchReplies(c *conn) bool {
 			l.failConn(c, err)
 			return false
 		}
-		if auth, err := c.authReplied(r); auth {
+		if auth, err := c.authReplied(&r); auth {
 			if err != nil { // refused: so would every request on a new socket be
 				l.failAll(c, err)
 				return false

@@ -130,7 +130,7 @@ func (l *serveLoop) dispatchReplies(c *lookupConn) bool {
 			return true
 		}
 		if err == nil {
-			auth, aerr := c.authReplied(r)
+			auth, aerr := c.authReplied(&r)
 			if aerr != nil { // refused: every lookup on it fails
 				l.failAll(c, aerr)
 				return false

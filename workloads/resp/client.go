@@ -41,6 +41,22 @@ func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, err
 	return NewClient(conn, timeout), nil
 }
 
+// DialLogin is Dial within dialTimeout, then Login with cred, for a client
+// whose later requests get timeout: a connection as every user of a
+// backend that may want AUTH opens it. A failed login closes it.
+func DialLogin(ctx context.Context, addr string, cred Credentials, dialTimeout, timeout time.Duration) (*Client, error) {
+	c, err := Dial(ctx, addr, dialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.SetTimeout(timeout)
+	if err := c.Login(cred); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // NewClient returns a client over an established connection.
 func NewClient(conn net.Conn, timeout time.Duration) *Client {
 	return &Client{conn: conn, timeout: timeout, rbuf: make([]byte, readBufferSize)}
