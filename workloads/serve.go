@@ -88,9 +88,10 @@ func init() {
 			params.Int("conns", 256, 1, 1<<16,
 				"most connections the load generator opens (fewer for a server model that serves fewer at once)"),
 		},
-		// make bench-serve's sweep: on 2 cores the blocking server
-		// saturates below 500/s at 1 ms and the event loops beyond 4000/s,
-		// so the knees of both ends show.
+		// The sweep of `--workloads serve` alone (make bench-serve
+		// sweeps to 16000/s): on 2 cores the blocking server saturates
+		// below 500/s at 1 ms and the event loops beyond 4000/s, so the
+		// knees of both ends show.
 		Matrix: params.Values{"rate": "500,1000,2000,4000,8000"},
 		Quick:  params.Values{"rate": "500,2000", "duration": "200ms"},
 		build: func(p params.Set) (*Spec, error) {

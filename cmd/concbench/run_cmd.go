@@ -91,7 +91,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.warmup, "warmup", 1, fmt.Sprintf("warm-up rounds per cell, not counted, at most %d; the first calibrates the rounds' passes and samples peak goroutines and threads (0: single-pass rounds, no peaks)", harness.MaxWarmup))
 	fs.DurationVar(&f.roundTime, "round-time", harness.DefaultRoundTime, fmt.Sprintf("least wall time of a round: the warm-up finds how many passes over the task set that takes; %v with --quick; must be below --timeout", harness.QuickRoundTime))
 	fs.Var(&f.maxErrors, "max-errors", "failed tasks a round may have without failing its cell, as a fraction or percentage of its tasks (0.01 or 1%); 0: none")
-	fs.BoolVar(&f.quick, "quick", false, "small task counts and short rounds: the whole matrix in under a minute on 2 cores")
+	fs.BoolVar(&f.quick, "quick", false, "small task counts and short rounds: the whole matrix in about a minute on 2 cores")
 	fs.StringVar(&f.out, "out", rundir.DefaultOut, "folder that holds run folders")
 	fs.DurationVar(&f.timeout, "timeout", harness.DefaultTimeout, "limit for one round of one cell; a round past it fails the cell")
 	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", harness.DefaultFetchTimeout, "limit for one backend request; a request past it is a task error")

@@ -23,8 +23,8 @@
 // does: its achieved rate is the saturation throughput, comparable with
 // wrk's on the same server.
 //
-// Percentiles are exact, from every request (the samples are kept: 8 bytes
-// a request, allocated before the run). One request is in flight per
+// Percentiles are exact, from every request (the schedule and samples are
+// kept: 32 bytes a request, allocated before the run). One request is in flight per
 // connection (no pipelining). The steady state does not allocate: the
 // schedule, samples and buffers are made before the window, and the
 // scheduler writes each request on an idle connection itself, so a

@@ -170,7 +170,7 @@ func fnvGroupScalar(h *[16]uint64, m *[16][]byte, n int) {
 
 // dotUnrolled is the scalar path's dot product: eight independent
 // accumulators (measured 2× the single-accumulator loop on this project's
-// VMs; see MEASURED.md).
+// VMs; ../shared/MEASURED.md in the project's shared notes).
 func dotUnrolled(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
